@@ -1,0 +1,214 @@
+"""What a GitHub repository link really leads to, through the GitHub REST API (PyGithub).
+
+A repository that exists may still be renamed, archived, disabled or empty; the
+reader of a paper cares about all of these. When *our* budget or network fails, the
+answer is ``unknown``: only GitHub's own "not found" or "blocked" is evidence of death.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+import urllib3
+from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException, UnknownObjectException
+from github.Repository import Repository
+
+from checks.model import Evidence, Link, LinkKind, Observation, State
+from checks.settings import CheckSettings
+
+ACTIVE_DAYS = 90
+STALE_DAYS = 365
+
+
+def activity_class(last_commit: datetime | None, archived: bool, now: datetime | None = None) -> str:
+    """OpenSSF-Scorecard-like maintenance class: active, quiet, stale or archived."""
+    if archived:
+        return "archived"
+    if last_commit is None:
+        return "unknown"
+    age_days = ((now or datetime.now(timezone.utc)) - last_commit).days
+    if age_days <= ACTIVE_DAYS:
+        return "active"
+    return "quiet" if age_days <= STALE_DAYS else "stale"
+
+
+def repo_web_url(full_name: str) -> str:
+    return f"https://github.com/{full_name}"
+
+
+class _Budget:
+    """Shared across worker threads: once GitHub is unreachable or our budget is spent, stop asking."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stop_reason: str | None = None
+
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            self.stop_reason = self.stop_reason or reason
+
+
+class GitHubChecker:
+    def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None):
+        self.settings = settings
+        self.on_done = on_done
+        self.budget = _Budget()
+        token = settings.github_token()
+        retry = GithubRetry(total=settings.retries, backoff_factor=settings.backoff,
+                            secondary_rate_wait=settings.max_retry_after, max_rate_limit_wait=settings.max_retry_after)
+        self.client = Github(
+            base_url=settings.github_api_url,
+            auth=Auth.Token(token) if token else None,
+            timeout=int(max(1, settings.timeout)),
+            retry=retry,
+            per_page=1,
+            seconds_between_requests=None,
+            user_agent=settings.user_agent,
+        )
+        self.authenticated = token is not None
+
+    def check(self, links: Sequence[Link]) -> list[Observation]:
+        unique = list({link.normalized: link for link in links}.values())
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="github") as pool:
+            observations = list(pool.map(self._check_one, unique))
+        self.client.close()
+        return observations
+
+    def _check_one(self, link: Link) -> Observation:
+        started = time.monotonic()
+        if self.budget.stop_reason:
+            observation = self._unknown(link, self.budget.stop_reason, started, attempts=0)
+        else:
+            observation = self._check_repo(link, started)
+        if self.on_done:
+            self.on_done(observation)
+        return observation
+
+    def _unknown(self, link: Link, reason: str, started: float, attempts: int = 1, error: str | None = None) -> Observation:
+        return Observation(url=link.normalized, state=State.UNKNOWN, checker="github", reason=reason,
+                           evidence=Evidence(error=error, elapsed_ms=self._ms(started), attempts=attempts))
+
+    @staticmethod
+    def _ms(started: float) -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    def _reset_time(self) -> str:
+        reset = datetime.fromtimestamp(self.client.rate_limiting_resettime, timezone.utc)
+        return reset.strftime("%H:%M UTC")
+
+    def _check_repo(self, link: Link, started: float) -> Observation:
+        wanted = f"{link.owner}/{link.name}"
+        try:
+            repo = self.client.get_repo(wanted)
+            details = self._details(repo)
+        except UnknownObjectException:
+            return Observation(url=link.normalized, state=State.DEAD, checker="github",
+                               reason="repository not found (GitHub API answered 404)",
+                               evidence=Evidence(status_code=404, final_url=repo_web_url(wanted), elapsed_ms=self._ms(started)))
+        except RateLimitExceededException:
+            reason = (f"not checked: GitHub API rate limit exhausted ({'token' if self.authenticated else 'no token'}); "
+                      f"resets at {self._reset_time()}")
+            self.budget.stop(reason)
+            return self._unknown(link, reason, started, error="RateLimitExceeded")
+        except GithubException as exc:
+            return self._from_status(link, wanted, exc.status, exc.data, started)
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            reason = f"not checked: could not reach the GitHub API at {self.settings.github_api_url} ({type(exc).__name__})"
+            self.budget.stop(reason)
+            return self._unknown(link, reason, started, error=f"{type(exc).__name__}: {exc}")
+        evidence = Evidence(status_code=200, final_url=repo.html_url, elapsed_ms=self._ms(started))
+        if repo.full_name.lower() != wanted.lower():
+            return Observation(url=link.normalized, state=State.MOVED, checker="github", evidence=evidence,
+                               reason=f"repository renamed or transferred to {repo.full_name}",
+                               suggested_url=repo_web_url(repo.full_name), details=details)
+        if details.get("disabled"):
+            return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
+                               reason="repository disabled by GitHub", details=details)
+        return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence,
+                           reason=self._summary(details), details=details)
+
+    def _from_status(self, link: Link, wanted: str, status: int, data: Any, started: float) -> Observation:
+        message = data.get("message", "") if isinstance(data, dict) else ""
+        evidence = Evidence(status_code=status, final_url=repo_web_url(wanted), error=message or None, elapsed_ms=self._ms(started))
+        if status == 451:
+            return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
+                               reason="repository access blocked for legal reasons (HTTP 451)")
+        if status == 401:
+            reason = "not checked: GitHub refused our token (401 Bad credentials)"
+            self.budget.stop(reason)
+            return self._unknown(link, reason, started, error=message)
+        if status == 403 and "blocked" in message.lower():
+            return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
+                               reason=f"repository access blocked by GitHub ({message})")
+        if status in (403, 429):
+            return Observation(url=link.normalized, state=State.BLOCKED, checker="github", evidence=evidence,
+                               reason=f"GitHub refused the request (HTTP {status}: {message})")
+        return Observation(url=link.normalized, state=State.ERROR, checker="github", evidence=evidence,
+                           reason=f"GitHub API error (HTTP {status}{': ' + message if message else ''})")
+
+    def _details(self, repo: Repository) -> dict[str, Any]:
+        """Repository metadata a reader needs: activity, release status, flags."""
+        details: dict[str, Any] = {
+            "full_name": repo.full_name,
+            "description": repo.description,
+            "stars": repo.stargazers_count,
+            "forks": repo.forks_count,
+            "open_issues": repo.open_issues_count,
+            "archived": repo.archived,
+            "disabled": bool(getattr(repo, "disabled", False)),
+            "fork": repo.fork,
+            "parent": repo.parent.full_name if repo.fork and repo.parent else None,
+            "license": repo.license.spdx_id if repo.license else None,
+            "default_branch": repo.default_branch,
+            "topics": list(repo.topics or []),
+            "pushed_at": repo.pushed_at.isoformat() if repo.pushed_at else None,
+        }
+        last_commit: datetime | None = None
+        try:
+            commit = repo.get_commits()[0]
+            last_commit = commit.commit.committer.date
+            details.update(empty=False, last_commit_sha=commit.sha, last_commit_at=last_commit.isoformat())
+        except GithubException as exc:
+            if exc.status != 409:
+                raise
+            details.update(empty=True, last_commit_sha=None, last_commit_at=None)
+        except IndexError:
+            details.update(empty=True, last_commit_sha=None, last_commit_at=None)
+        try:
+            release = repo.get_latest_release()
+            details["latest_release"] = {
+                "tag": release.tag_name,
+                "published_at": release.published_at.isoformat() if release.published_at else None,
+                "prerelease": release.prerelease,
+                "url": release.html_url,
+            }
+        except UnknownObjectException:
+            details["latest_release"] = None
+        details["activity"] = activity_class(last_commit, repo.archived)
+        return details
+
+    @staticmethod
+    def _summary(details: dict[str, Any]) -> str:
+        parts = [f"repository exists, {details['activity']}"]
+        if details.get("archived"):
+            parts = ["repository exists, archived (read-only)"]
+        if details.get("empty"):
+            parts.append("empty: no commits")
+        release = details.get("latest_release")
+        parts.append(f"latest release {release['tag']}" if release else "no release")
+        return "; ".join(parts)
+
+
+def check_repos(links: Sequence[Link], settings: CheckSettings,
+                on_done: Callable[[Observation], None] | None = None) -> list[Observation]:
+    """Check ``github-repo`` links, one observation per unique repository."""
+    repos = [link for link in links if link.kind is LinkKind.GITHUB_REPO]
+    if not repos:
+        return []
+    return GitHubChecker(settings, on_done).check(repos)

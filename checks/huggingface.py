@@ -1,0 +1,164 @@
+"""What a Hugging Face link really leads to, through the Hub API (huggingface_hub).
+
+Models, datasets and spaces can exist yet be gated, disabled, empty of weights, or (for
+spaces) broken at runtime. The Hub's own "repository not found" is evidence; our
+failure to reach the Hub is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from huggingface_hub import HfApi
+from huggingface_hub.errors import DisabledRepoError, GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+
+from checks.model import Evidence, Link, LinkKind, Observation, State
+from checks.settings import CheckSettings
+
+HF_KINDS = frozenset({LinkKind.HF_MODEL, LinkKind.HF_DATASET, LinkKind.HF_SPACE, LinkKind.HF_PAPER})
+
+# Space runtime stages: which mean the demo works (or wakes on request), which mean it is broken.
+SPACE_ALIVE_STAGES = frozenset({"RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING", "APP_STARTING", "BUILDING",
+                                "SLEEPING", "PAUSED", "STOPPED"})
+SPACE_ERROR_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE", "DELETING"})
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".onnx", ".h5", ".msgpack", ".npz", ".tflite")
+
+
+class HubChecker:
+    def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None):
+        self.settings = settings
+        self.on_done = on_done
+        token = settings.hf_token()
+        self.api = HfApi(endpoint=settings.hf_endpoint, token=token or False, user_agent=settings.user_agent)
+        self._lock = threading.Lock()
+        self.stop_reason: str | None = None
+
+    def check(self, links: Sequence[Link]) -> list[Observation]:
+        unique = list({link.normalized: link for link in links}.values())
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="hf") as pool:
+            return list(pool.map(self._check_one, unique))
+
+    def _check_one(self, link: Link) -> Observation:
+        started = time.monotonic()
+        if self.stop_reason:
+            observation = self._observe(link, State.UNKNOWN, self.stop_reason, started, attempts=0)
+        else:
+            observation = self._check(link, started)
+        if self.on_done:
+            self.on_done(observation)
+        return observation
+
+    @staticmethod
+    def _observe(link: Link, state: State, reason: str, started: float, *, status: int | None = None,
+                 error: str | None = None, details: dict[str, Any] | None = None, attempts: int = 1) -> Observation:
+        return Observation(url=link.normalized, state=state, reason=reason, checker="huggingface",
+                           evidence=Evidence(status_code=status, final_url=link.normalized, error=error,
+                                             elapsed_ms=int((time.monotonic() - started) * 1000), attempts=attempts),
+                           details=details or {})
+
+    def _fetch(self, link: Link) -> Any:
+        repo_id = f"{link.owner}/{link.name}" if link.owner else str(link.name)
+        timeout = self.settings.timeout
+        if link.kind is LinkKind.HF_MODEL:
+            return self.api.model_info(repo_id, timeout=timeout, files_metadata=True)
+        if link.kind is LinkKind.HF_DATASET:
+            return self.api.dataset_info(repo_id, timeout=timeout, files_metadata=True)
+        if link.kind is LinkKind.HF_SPACE:
+            return self.api.space_info(repo_id, timeout=timeout)
+        return self.api.paper_info(str(link.name))
+
+    def _check(self, link: Link, started: float) -> Observation:
+        what = str(link.kind).removeprefix("hf-")
+        try:
+            info = self._fetch(link)
+        except GatedRepoError as exc:
+            return self._observe(link, State.ALIVE, f"{what} exists, gated: access must be requested", started,
+                                 status=_status(exc), details={"gated": True})
+        except RepositoryNotFoundError as exc:
+            return self._observe(link, State.DEAD, f"{what} not found on the Hub (or private)", started,
+                                 status=_status(exc), error="RepositoryNotFound")
+        except DisabledRepoError as exc:
+            return self._observe(link, State.DEAD, f"{what} disabled on the Hub", started, status=_status(exc), error="DisabledRepo")
+        except HfHubHTTPError as exc:
+            return self._from_status(link, what, _status(exc), exc, started)
+        except Exception as exc:  # huggingface_hub's own HTTP stack raises its transport errors untyped here
+            reason = f"not checked: could not reach the Hugging Face Hub at {self.settings.hf_endpoint} ({type(exc).__name__})"
+            with self._lock:
+                self.stop_reason = self.stop_reason or reason
+            return self._observe(link, State.UNKNOWN, reason, started, error=f"{type(exc).__name__}: {exc}")
+        details = self._details(link, info)
+        if link.kind is LinkKind.HF_SPACE:
+            stage = details.get("stage")
+            if stage in SPACE_ERROR_STAGES:
+                return self._observe(link, State.ERROR, f"space is broken: runtime stage {stage}", started, status=200, details=details)
+            return self._observe(link, State.ALIVE, f"space exists, runtime stage {stage or 'unknown'}", started, status=200, details=details)
+        return self._observe(link, State.ALIVE, self._summary(what, details), started, status=200, details=details)
+
+    def _from_status(self, link: Link, what: str, status: int | None, exc: Exception, started: float) -> Observation:
+        if status == 404:
+            return self._observe(link, State.DEAD, f"{what} not found on the Hub (HTTP 404)", started, status=404)
+        if status == 429:
+            reason = "not checked: the Hugging Face Hub rate-limited us (HTTP 429)"
+            return self._observe(link, State.UNKNOWN, reason, started, status=429, error="RateLimited")
+        if status in (401, 403):
+            return self._observe(link, State.BLOCKED, f"the Hub refused us (HTTP {status})", started, status=status)
+        return self._observe(link, State.ERROR, f"Hub API error (HTTP {status})", started, status=status,
+                             error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+    @staticmethod
+    def _details(link: Link, info: Any) -> dict[str, Any]:
+        if link.kind is LinkKind.HF_PAPER:
+            return {"title": getattr(info, "title", None), "published_at": _iso(getattr(info, "published_at", None))}
+        siblings = getattr(info, "siblings", None) or []
+        files = [s.rfilename for s in siblings]
+        sizes = [s.size for s in siblings if getattr(s, "size", None)]
+        details: dict[str, Any] = {
+            "id": info.id,
+            "private": bool(getattr(info, "private", False)),
+            "gated": getattr(info, "gated", False) or False,
+            "disabled": bool(getattr(info, "disabled", False)),
+            "likes": getattr(info, "likes", None),
+            "downloads": getattr(info, "downloads", None),
+            "last_modified": _iso(getattr(info, "last_modified", None)),
+            "file_count": len(files),
+            "total_size": sum(sizes) if sizes else None,
+        }
+        if link.kind is LinkKind.HF_MODEL:
+            details.update(library=getattr(info, "library_name", None), pipeline_tag=getattr(info, "pipeline_tag", None),
+                           has_weights=any(f.endswith(_WEIGHT_SUFFIXES) for f in files))
+        if link.kind is LinkKind.HF_SPACE:
+            runtime = getattr(info, "runtime", None)
+            details.update(stage=str(getattr(runtime.stage, "value", runtime.stage)) if runtime and runtime.stage else None, sdk=getattr(info, "sdk", None))
+        return details
+
+    @staticmethod
+    def _summary(what: str, details: dict[str, Any]) -> str:
+        parts = [f"{what} exists"]
+        if details.get("gated"):
+            parts.append(f"gated ({details['gated']})")
+        if what == "model" and details.get("file_count") and not details.get("has_weights"):
+            parts.append("no weight files")
+        return ", ".join(parts)
+
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if hasattr(value, "isoformat") else (str(value) if value else None)
+
+
+def check_artifacts(links: Sequence[Link], settings: CheckSettings,
+                    on_done: Callable[[Observation], None] | None = None) -> list[Observation]:
+    """Check Hugging Face model, dataset, space and paper links, one observation per unique link."""
+    artifacts = [link for link in links if link.kind in HF_KINDS]
+    if not artifacts:
+        return []
+    return HubChecker(settings, on_done).check(artifacts)

@@ -1,0 +1,129 @@
+"""How checks are made: endpoints, limits, remap rules.
+
+Settings hold no secrets. Tokens are read from the environment (``GITHUB_TOKEN``,
+``HF_TOKEN``) at the moment a client is built, so they can never travel through
+Prefect parameters, logs, reports or the history database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+DEFAULT_USER_AGENT = "paperwatch/0.1 (link-health monitor for research papers)"
+
+
+class RemapError(ValueError):
+    """A remap rule that cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class RemapRule:
+    """``REGEX REPLACEMENT``, as lychee writes it: applied to every request URL.
+
+    Users need it for staging hosts and mirrors; the tests and the demo use it to send
+    every page request to the simulated web. ``$1`` / ``${name}`` and ``\\1`` groups work.
+    """
+
+    pattern: str
+    replacement: str
+
+    @classmethod
+    def parse(cls, text: str) -> "RemapRule":
+        parts = text.strip().split(None, 1)
+        if len(parts) != 2:
+            raise RemapError(f"remap rule {text!r}: expected 'REGEX REPLACEMENT'")
+        try:
+            re.compile(parts[0])
+        except re.error as exc:
+            raise RemapError(f"remap rule {text!r}: bad regex: {exc}") from None
+        return cls(parts[0], parts[1])
+
+    def apply(self, url: str) -> str | None:
+        """The rewritten URL, or None when the rule does not match."""
+        regex = re.compile(self.pattern)
+        if not regex.search(url):
+            return None
+        replacement = re.sub(r"\$\{(\w+)\}|\$(\d+)", lambda m: f"\\g<{m.group(1) or m.group(2)}>", self.replacement)
+        return regex.sub(replacement, url, count=1)
+
+
+def remap(url: str, rules: tuple[RemapRule, ...]) -> str | None:
+    """Apply the first matching rule; None when no rule matches."""
+    for rule in rules:
+        mapped = rule.apply(url)
+        if mapped is not None:
+            return mapped
+    return None
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Everything a check needs to know, as plain data (safe to pass to Prefect tasks)."""
+
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    hf_endpoint: str = DEFAULT_HF_ENDPOINT
+    remap_rules: tuple[RemapRule, ...] = ()
+    allow_private: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 10.0  # seconds per request
+    total_timeout: float = 60.0  # seconds per URL, all attempts and redirects included
+    max_concurrency: int = 128
+    per_host: int = 10
+    max_redirects: int = 10
+    max_body_bytes: int = 256 * 1024
+    retries: int = 2  # extra attempts after a transient failure
+    backoff: float = 0.5  # seconds, doubled per attempt, with jitter
+    max_retry_after: float = 30.0  # longest Retry-After we are willing to wait within a run
+    canaries: tuple[str, ...] = ()  # URLs that tell whether *we* have network
+    github_token_env: str = "GITHUB_TOKEN"
+    hf_token_env: str = "HF_TOKEN"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def github_token(self) -> str | None:
+        return os.environ.get(self.github_token_env) or None
+
+    def hf_token(self) -> str | None:
+        return os.environ.get(self.hf_token_env) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form; never contains a token."""
+        return {
+            "github_api_url": self.github_api_url,
+            "hf_endpoint": self.hf_endpoint,
+            "remap_rules": [f"{r.pattern} {r.replacement}" for r in self.remap_rules],
+            "allow_private": self.allow_private,
+            "user_agent": self.user_agent,
+            "timeout": self.timeout,
+            "total_timeout": self.total_timeout,
+            "max_concurrency": self.max_concurrency,
+            "per_host": self.per_host,
+            "max_redirects": self.max_redirects,
+            "max_body_bytes": self.max_body_bytes,
+            "retries": self.retries,
+            "backoff": self.backoff,
+            "max_retry_after": self.max_retry_after,
+            "canaries": list(self.canaries),
+            "github_token_env": self.github_token_env,
+            "hf_token_env": self.hf_token_env,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CheckSettings":
+        values = dict(data)
+        values["remap_rules"] = tuple(RemapRule.parse(r) for r in values.get("remap_rules", ()))
+        values["canaries"] = tuple(values.get("canaries", ()))
+        return cls(**values)
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> "CheckSettings":
+        """Defaults, then the public environment settings users already know."""
+        base = cls(
+            github_api_url=os.environ.get("GITHUB_API_URL", DEFAULT_GITHUB_API_URL).rstrip("/"),
+            hf_endpoint=os.environ.get("HF_ENDPOINT", DEFAULT_HF_ENDPOINT).rstrip("/"),
+        )
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
