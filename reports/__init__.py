@@ -1,0 +1,1 @@
+"""What we remember and tell: the history store, verdicts and reports."""
