@@ -81,8 +81,9 @@ def build_settings(github_api: str | None, hf_endpoint: str | None, remap: tuple
 
 
 def prepare_prefect() -> None:
-    """Give Prefect's temporary local server the time a loaded 2-core machine needs to start."""
+    """Give Prefect's temporary server the time a loaded 2-core machine needs; no telemetry from a monitor."""
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def checking_options(func: Any) -> Any:

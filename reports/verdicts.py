@@ -133,7 +133,7 @@ def state_changes(previous: Mapping[str, Observation], current: Mapping[str, Obs
             continue
         if now.state is State.DEAD:
             what = "newly dead"
-        elif before.state is State.DEAD and now.state in (State.ALIVE, State.MOVED):
+        elif before.state in (State.DEAD, State.ERROR, State.BLOCKED) and now.state in (State.ALIVE, State.MOVED):
             what = "recovered"
         elif now.state is State.MOVED:
             what = "moved"

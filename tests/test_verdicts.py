@@ -45,6 +45,9 @@ def test_changes_name_deaths_recoveries_and_moves() -> None:
     def obs(url: str, state: State) -> Observation:
         return Observation(url=url, state=state, reason="r", checker="http")
 
-    before = {"a": obs("a", State.ALIVE), "b": obs("b", State.DEAD), "c": obs("c", State.ALIVE), "d": obs("d", State.ALIVE)}
-    after = {"a": obs("a", State.DEAD), "b": obs("b", State.ALIVE), "c": obs("c", State.MOVED), "d": obs("d", State.ALIVE)}
-    assert [(c["url"], c["change"]) for c in state_changes(before, after)] == [("a", "newly dead"), ("b", "recovered"), ("c", "moved")]
+    before = {"a": obs("a", State.ALIVE), "b": obs("b", State.DEAD), "c": obs("c", State.ALIVE), "d": obs("d", State.ALIVE),
+              "e": obs("e", State.ERROR), "f": obs("f", State.ALIVE)}
+    after = {"a": obs("a", State.DEAD), "b": obs("b", State.ALIVE), "c": obs("c", State.MOVED), "d": obs("d", State.ALIVE),
+             "e": obs("e", State.ALIVE), "f": obs("f", State.UNKNOWN)}
+    assert [(c["url"], c["change"]) for c in state_changes(before, after)] == [
+        ("a", "newly dead"), ("b", "recovered"), ("c", "moved"), ("e", "recovered"), ("f", "changed")]

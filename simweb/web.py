@@ -1,0 +1,97 @@
+"""The project web: every other URL, reached through the remap rule.
+
+A request for ``/https/host/path?query`` stands for ``https://host/path?query``. The
+answer comes from the scenario's ``web``/``hosts`` entries, else from the simulated
+github.com / huggingface.co, else a 404 page. Locations are sent exactly as the
+scenario gives them, so redirects stay in logical URL space for the checker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from .pages import default_body, html_page
+from .respond import Drop, drop, stream
+from .sites import GITHUB, github_page, hub_page, site_of
+from .state import SimState
+from .world import Page, World
+
+NOT_FOUND = Page(status=404)
+
+
+def logical_url(raw_path: str) -> str | None:
+    """``/https/host/path?q`` -> ``https://host/path?q``; None when the path is not in that form."""
+    scheme, _, rest = raw_path.lstrip("/").partition("/")
+    host = rest.split("/", 1)[0].split("?", 1)[0]
+    if scheme not in ("http", "https") or not host:
+        return None
+    return f"{scheme}://{rest}"
+
+
+def answer_for(world: World, url: str) -> Page:
+    """Scenario entries first, then the simulated sites, then 404."""
+    page = world.page(url)
+    if page is not None:
+        return page
+    parts = urlsplit(url)
+    site = site_of(parts)
+    if site == GITHUB:
+        return github_page(world.github, parts)
+    if site is not None:
+        return hub_page(world.hub, parts)
+    return NOT_FOUND
+
+
+class WebFace:
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        url = logical_url(request.raw_path)
+        if url is None:
+            return web.Response(status=400, text="simweb: expected /{http|https}/{host}/{path}\n")
+        status = None  # stays None when dropped, or when the client gives up first
+        try:
+            response = await self.render(request, answer_for(self.state.world, url))
+            status = response.status
+            return response
+        except Drop:
+            return drop(request)
+        finally:
+            self.state.record("web", request.method, url, (urlsplit(url).hostname or "").lower(), status)
+
+    @staticmethod
+    async def render(request: web.Request, page: Page) -> web.StreamResponse:
+        if page.drop:
+            raise Drop
+        if page.delay:
+            await asyncio.sleep(page.delay)
+        headers: CIMultiDict[str] = CIMultiDict(page.headers)
+        if page.location is not None:
+            headers["Location"] = page.location
+        if page.retry_after is not None:
+            headers["Retry-After"] = str(page.retry_after)
+        if request.method == "HEAD" and page.head is not None:
+            if page.head == 405:
+                headers["Allow"] = "GET"
+            return web.Response(status=page.head, headers=headers)
+        if page.size is not None:
+            headers.setdefault("Content-Type", page.content_type or "application/octet-stream")
+            return await stream(request, page.status, page.size, headers)
+        if page.body is not None:
+            body = page.body
+        elif page.title is not None:
+            body = html_page(page.title)
+        else:
+            body = default_body(page.status, page.location)
+        headers.setdefault("Content-Type", page.content_type or "text/html; charset=utf-8")
+        return web.Response(status=page.status, body=body.encode(), headers=headers)

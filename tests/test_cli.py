@@ -1,0 +1,108 @@
+"""The command line: readable help, one-line errors with exit code 2, and the demo end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flows.cli import main
+
+SEED = Path(__file__).parent.parent / "examples" / "hf-papers-2024-03-14.txt"
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_help_names_the_commands_and_the_settings_users_need() -> None:
+    code, text = invoke("--help")
+    assert code == 0
+    assert "run" in text and "demo" in text and "GITHUB_TOKEN" in text
+    code, text = invoke("run", "--help")
+    assert code == 0
+    for option in ("--db", "--out", "--github-api", "--hf-endpoint", "--remap", "--allow-private", "GITHUB_API_URL"):
+        assert option in text
+
+
+def _binary(tmp: Path) -> str:
+    path = tmp / "weights.bin"
+    path.write_bytes(b"\x00\x01\x02PK\x03\x04" * 100)
+    return str(path)
+
+
+def _empty(tmp: Path) -> str:
+    path = tmp / "empty.md"
+    path.write_text("  \n")
+    return str(path)
+
+
+@pytest.mark.parametrize("make_source, expected", [
+    (lambda tmp: str(tmp / "nope.txt"), "not found"),
+    (lambda tmp: str(tmp), "is a directory"),
+    (_binary, "looks binary"),
+    (_empty, "is empty"),
+])
+def test_bad_input_files_give_one_line_and_exit_2(tmp_path: Path, make_source, expected: str) -> None:
+    source = make_source(tmp_path)
+    code, text = invoke("run", source, "--out", str(tmp_path / "out"), "--db", str(tmp_path / "h.sqlite"))
+    assert code == 2
+    assert text.strip() == text.strip().splitlines()[0]
+    assert text.startswith("paperwatch: error: input file") and expected in text and source in text
+    assert not (tmp_path / "h.sqlite").exists()
+
+
+def test_an_unwritable_out_dir_gives_one_line_and_exit_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, text = invoke("run", str(SEED), "--out", str(blocker / "report"), "--db", str(tmp_path / "h.sqlite"))
+    assert code == 2 and text.startswith("paperwatch: error: --out") and len(text.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("db, expected", [("{tmp}/missing/h.sqlite", "does not exist"), ("{tmp}/not-a-db.txt", "not a SQLite"),
+                                          ("{tmp}", "is a directory")])
+def test_a_bad_db_gives_one_line_and_exit_2(tmp_path: Path, db: str, expected: str) -> None:
+    (tmp_path / "not-a-db.txt").write_text("just text")
+    code, text = invoke("run", str(SEED), "--out", str(tmp_path / "out"), "--db", db.format(tmp=tmp_path))
+    assert code == 2 and text.startswith("paperwatch: error: --db") and expected in text
+    assert len(text.strip().splitlines()) == 1
+
+
+def test_a_bad_remap_rule_gives_one_line_and_exit_2(tmp_path: Path) -> None:
+    code, text = invoke("run", str(SEED), "--out", str(tmp_path / "out"), "--db", str(tmp_path / "h.sqlite"), "--remap", "(unclosed x")
+    assert code == 2 and text.startswith("paperwatch: error: --remap") and len(text.strip().splitlines()) == 1
+
+
+def test_errors_print_no_traceback_from_the_installed_command(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("paperwatch")
+    proc = subprocess.run([str(exe), "run", str(tmp_path / "missing.txt")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"paperwatch: error: input file {tmp_path / 'missing.txt'}: not found"
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.prefect
+def test_demo_writes_a_report_that_shows_every_link_state(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("paperwatch")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    proc = subprocess.run([str(exe), "demo", "--out", str(tmp_path / "demo")], capture_output=True, text=True,
+                          timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((tmp_path / "demo" / "report.json").read_text())
+    assert (tmp_path / "demo" / "index.html").exists()
+    assert str(tmp_path / "demo" / "index.html") in proc.stdout
+    assert [r["id"] for r in report["runs"]] == [1, 2]
+    states = {link["state"] for paper in report["papers"] for link in paper["links"]}
+    assert states == {"alive", "moved", "dead", "blocked", "error", "skipped", "unknown"}
+    for paper in report["papers"]:
+        for link in paper["links"]:
+            assert set(link["evidence"]) >= {"status_code", "final_url", "error", "redirects"}
+    changes = {(c["url"], c["change"]) for c in report["changes"]}
+    assert ("https://llm-stacking.github.io", "newly dead") in changes
+    assert ("http://evidence-inference.ebm-nlp.com", "recovered") in changes

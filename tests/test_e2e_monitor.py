@@ -1,0 +1,116 @@
+"""The monitor flow, end to end, against the simulated web over real sockets.
+
+PyGithub, huggingface_hub and httpx are unmodified; they reach the simulated services only
+through the settings users have: the GitHub API URL, the HF endpoint and a remap rule.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks.settings import CheckSettings, RemapRule
+from simweb import SimulatedWeb
+
+DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.prefect
+
+
+def settings_for(sim: SimulatedWeb, **overrides: Any) -> dict[str, Any]:
+    base = CheckSettings(github_api_url=sim.github_api_url, hf_endpoint=sim.hf_endpoint,
+                         remap_rules=tuple(RemapRule.parse(r) for r in sim.remap_rules),
+                         timeout=3.0, retries=0)
+    return {**base.to_dict(), **overrides}
+
+
+def links_by_url(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {link["normalized"]: link for paper in report["papers"] for link in paper["links"]}
+
+
+@pytest.fixture(scope="module")
+def sim() -> SimulatedWeb:
+    with SimulatedWeb(DATA / "e2e-scenario.yaml") as web:
+        yield web
+
+
+def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, sim: SimulatedWeb, tmp_path: Path) -> None:
+    from flows.monitor import monitor
+
+    result = monitor(sources=[str(DATA / "e2e-papers.md")], db=str(tmp_path / "h.sqlite"), out=str(tmp_path / "out"),
+                     settings=settings_for(sim))
+
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    links = links_by_url(report)
+    states = {url: link["state"] for url, link in links.items()}
+    assert states == {
+        "https://github.com/lab/alive-repo": "alive",
+        "https://github.com/lab/old-name": "moved",
+        "https://github.com/lab/missing-repo": "dead",
+        "https://huggingface.co/lab/good-model": "alive",
+        "https://huggingface.co/lab/missing-model": "dead",
+        "https://alive.example.org/project": "alive",
+        "https://gone.example.org/paper": "dead",
+        "https://old.example.org/project": "moved",
+    }
+    renamed = links["https://github.com/lab/old-name"]
+    assert renamed["suggested_url"] == "https://github.com/lab/new-name"
+    assert links["https://github.com/lab/alive-repo"]["details"]["stars"] == 42
+    assert links["https://github.com/lab/alive-repo"]["details"]["latest_release"]["tag"] == "v1.0"
+    assert links["https://huggingface.co/lab/good-model"]["details"]["has_weights"] is True
+    assert links["https://gone.example.org/paper"]["evidence"]["status_code"] == 404
+    moved_page = links["https://old.example.org/project"]
+    assert moved_page["evidence"]["redirects"] == [[301, "https://new.example.org/project"]]
+    assert moved_page["evidence"]["final_url"] == "https://new.example.org/project"
+    assert moved_page["suggested_url"] == "https://new.example.org/project"
+    assert report["run"]["offline"] is False
+    assert result["summary"]["by_state"] == {"alive": 3, "moved": 2, "dead": 3, "blocked": 0, "error": 0,
+                                             "skipped": 0, "unknown": 0}
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "Renamed Repo Paper" in html and "renamed or transferred to lab/new-name" in html
+
+
+def test_a_second_run_shows_history_and_what_changed(prefect_api: None, sim: SimulatedWeb, tmp_path: Path) -> None:
+    from flows.monitor import monitor
+
+    db, out = str(tmp_path / "h.sqlite"), str(tmp_path / "out")
+    sources = [str(DATA / "e2e-papers.md")]
+    monitor(sources=sources, db=db, out=out, settings=settings_for(sim))
+    sim.load(_scenario_without_alive_page())
+    try:
+        second = monitor(sources=sources, db=db, out=out, settings=settings_for(sim))
+    finally:
+        sim.load(DATA / "e2e-scenario.yaml")
+
+    report = json.loads(Path(second["json"]).read_text())
+    page = links_by_url(report)["https://alive.example.org/project"]
+    assert [h["state"] for h in page["history"]] == ["alive", "dead"]
+    assert [(c["url"], c["change"]) for c in report["changes"]] == [("https://alive.example.org/project", "newly dead")]
+    assert [r["id"] for r in report["runs"]] == [1, 2]
+
+
+def _scenario_without_alive_page() -> dict[str, Any]:
+    import yaml
+
+    scenario = yaml.safe_load((DATA / "e2e-scenario.yaml").read_text())
+    del scenario["web"]["https://alive.example.org/project"]
+    return scenario
+
+
+def test_with_no_network_nothing_is_called_dead(prefect_api: None, tmp_path: Path) -> None:
+    """Every host unreachable (a closed port on 127.0.0.1 stands in for no network)."""
+    from flows.monitor import monitor
+
+    closed = "http://127.0.0.1:9"
+    settings = CheckSettings(github_api_url=closed, hf_endpoint=closed, remap_rules=(RemapRule.parse(f"^(.*)$ {closed}/"),),
+                             timeout=2.0, retries=0).to_dict()
+    result = monitor(sources=[str(DATA / "e2e-papers.md")], db=str(tmp_path / "h.sqlite"), out=str(tmp_path / "out"),
+                     settings=settings)
+
+    report = json.loads(Path(result["json"]).read_text())
+    assert report["run"]["offline"] is True
+    assert report["summary"]["by_state"]["unknown"] == 8
+    assert report["summary"]["by_state"]["dead"] == 0
+    assert "could not reach the web" in (tmp_path / "out" / "index.html").read_text()
