@@ -7,7 +7,6 @@ answer is ``unknown``: only GitHub's own "not found" or "blocked" is evidence of
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ import urllib3
 from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException, UnknownObjectException
 from github.Repository import Repository
 
+from checks.breaker import Breaker
 from checks.model import Evidence, Link, LinkKind, Observation, State
 from checks.settings import CheckSettings
 
@@ -42,23 +42,11 @@ def repo_web_url(full_name: str) -> str:
     return f"https://github.com/{full_name}"
 
 
-class _Budget:
-    """Shared across worker threads: once GitHub is unreachable or our budget is spent, stop asking."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stop_reason: str | None = None
-
-    def stop(self, reason: str) -> None:
-        with self.lock:
-            self.stop_reason = self.stop_reason or reason
-
-
 class GitHubChecker:
     def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None):
         self.settings = settings
         self.on_done = on_done
-        self.budget = _Budget()
+        self.breaker = Breaker()
         token = settings.github_token()
         retry = GithubRetry(total=settings.retries, backoff_factor=settings.backoff,
                             secondary_rate_wait=settings.max_retry_after, max_rate_limit_wait=settings.max_retry_after)
@@ -82,10 +70,12 @@ class GitHubChecker:
 
     def _check_one(self, link: Link) -> Observation:
         started = time.monotonic()
-        if self.budget.stop_reason:
-            observation = self._unknown(link, self.budget.stop_reason, started, attempts=0)
+        if self.breaker.reason:
+            observation = self._unknown(link, self.breaker.reason, started, attempts=0)
         else:
             observation = self._check_repo(link, started)
+            if observation.evidence.status_code is not None:
+                self.breaker.success()  # the service answered: it is reachable
         if self.on_done:
             self.on_done(observation)
         return observation
@@ -114,13 +104,13 @@ class GitHubChecker:
         except RateLimitExceededException:
             reason = (f"not checked: GitHub API rate limit exhausted ({'token' if self.authenticated else 'no token'}); "
                       f"resets at {self._reset_time()}")
-            self.budget.stop(reason)
+            self.breaker.trip(reason)
             return self._unknown(link, reason, started, error="RateLimitExceeded")
         except GithubException as exc:
             return self._from_status(link, wanted, exc.status, exc.data, started)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             reason = f"not checked: could not reach the GitHub API at {self.settings.github_api_url} ({type(exc).__name__})"
-            self.budget.stop(reason)
+            self.breaker.failure(reason)
             return self._unknown(link, reason, started, error=f"{type(exc).__name__}: {exc}")
         evidence = Evidence(status_code=200, final_url=repo.html_url, elapsed_ms=self._ms(started))
         if repo.full_name.lower() != wanted.lower():
@@ -141,7 +131,7 @@ class GitHubChecker:
                                reason="repository access blocked for legal reasons (HTTP 451)")
         if status == 401:
             reason = "not checked: GitHub refused our token (401 Bad credentials)"
-            self.budget.stop(reason)
+            self.breaker.trip(reason)
             return self._unknown(link, reason, started, error=message)
         if status == 403 and "blocked" in message.lower():
             return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,

@@ -7,7 +7,6 @@ failure to reach the Hub is ``unknown``.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +15,7 @@ from typing import Any
 from huggingface_hub import HfApi
 from huggingface_hub.errors import DisabledRepoError, GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 
+from checks.breaker import Breaker
 from checks.model import Evidence, Link, LinkKind, Observation, State
 from checks.settings import CheckSettings
 
@@ -35,8 +35,7 @@ class HubChecker:
         self.on_done = on_done
         token = settings.hf_token()
         self.api = HfApi(endpoint=settings.hf_endpoint, token=token or False, user_agent=settings.user_agent)
-        self._lock = threading.Lock()
-        self.stop_reason: str | None = None
+        self.breaker = Breaker()
 
     def check(self, links: Sequence[Link]) -> list[Observation]:
         unique = list({link.normalized: link for link in links}.values())
@@ -45,10 +44,12 @@ class HubChecker:
 
     def _check_one(self, link: Link) -> Observation:
         started = time.monotonic()
-        if self.stop_reason:
-            observation = self._observe(link, State.UNKNOWN, self.stop_reason, started, attempts=0)
+        if self.breaker.reason:
+            observation = self._observe(link, State.UNKNOWN, self.breaker.reason, started, attempts=0)
         else:
             observation = self._check(link, started)
+            if observation.evidence.status_code is not None:
+                self.breaker.success()  # the service answered: it is reachable
         if self.on_done:
             self.on_done(observation)
         return observation
@@ -88,8 +89,7 @@ class HubChecker:
             return self._from_status(link, what, _status(exc), exc, started)
         except Exception as exc:  # huggingface_hub's own HTTP stack raises its transport errors untyped here
             reason = f"not checked: could not reach the Hugging Face Hub at {self.settings.hf_endpoint} ({type(exc).__name__})"
-            with self._lock:
-                self.stop_reason = self.stop_reason or reason
+            self.breaker.failure(reason)
             return self._observe(link, State.UNKNOWN, reason, started, error=f"{type(exc).__name__}: {exc}")
         details = self._details(link, info)
         if link.kind is LinkKind.HF_SPACE:

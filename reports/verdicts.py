@@ -125,11 +125,15 @@ def paper_verdict(links: Sequence[CitedObservation], claims_without_url: Sequenc
 
 
 def state_changes(previous: Mapping[str, Observation], current: Mapping[str, Observation]) -> list[dict[str, str]]:
-    """Links whose state changed since the previous run, with what changed."""
+    """Links whose state changed since the previous run, with what changed.
+
+    A run that could not check a link (unknown) says nothing about the link itself, so
+    transitions into or out of ``unknown`` are left to the run's notes.
+    """
     changes = []
     for url, now in current.items():
         before = previous.get(url)
-        if before is None or before.state is now.state:
+        if before is None or before.state is now.state or State.UNKNOWN in (before.state, now.state):
             continue
         if now.state is State.DEAD:
             what = "newly dead"

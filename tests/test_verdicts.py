@@ -41,13 +41,13 @@ def test_the_best_link_decides_and_gated_data_is_reported_as_gated() -> None:
     assert (verdict.code, verdict.data) == ("archived", "gated")
 
 
-def test_changes_name_deaths_recoveries_and_moves() -> None:
+def test_changes_name_deaths_recoveries_and_moves_but_not_our_own_blind_spots() -> None:
     def obs(url: str, state: State) -> Observation:
         return Observation(url=url, state=state, reason="r", checker="http")
 
     before = {"a": obs("a", State.ALIVE), "b": obs("b", State.DEAD), "c": obs("c", State.ALIVE), "d": obs("d", State.ALIVE),
-              "e": obs("e", State.ERROR), "f": obs("f", State.ALIVE)}
+              "e": obs("e", State.ERROR), "f": obs("f", State.ALIVE), "g": obs("g", State.ALIVE)}
     after = {"a": obs("a", State.DEAD), "b": obs("b", State.ALIVE), "c": obs("c", State.MOVED), "d": obs("d", State.ALIVE),
-             "e": obs("e", State.ALIVE), "f": obs("f", State.UNKNOWN)}
+             "e": obs("e", State.ALIVE), "f": obs("f", State.UNKNOWN), "g": obs("g", State.BLOCKED)}
     assert [(c["url"], c["change"]) for c in state_changes(before, after)] == [
-        ("a", "newly dead"), ("b", "recovered"), ("c", "moved"), ("e", "recovered"), ("f", "changed")]
+        ("a", "newly dead"), ("b", "recovered"), ("c", "moved"), ("e", "recovered"), ("g", "changed")]
