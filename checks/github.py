@@ -15,7 +15,8 @@ from typing import Any
 
 import requests
 import urllib3
-from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException, UnknownObjectException
+from urllib3.util import Retry
+from github import Auth, Github, GithubException, RateLimitExceededException, UnknownObjectException
 from github.Repository import Repository
 
 from checks.breaker import Breaker
@@ -48,8 +49,9 @@ class GitHubChecker:
         self.on_done = on_done
         self.breaker = Breaker()
         token = settings.github_token()
-        retry = GithubRetry(total=settings.retries, backoff_factor=settings.backoff,
-                            secondary_rate_wait=settings.max_retry_after, max_rate_limit_wait=settings.max_retry_after)
+        # Retry only server errors; rate-limit answers reach PyGithub intact, which names them.
+        retry = Retry(total=settings.retries, backoff_factor=settings.backoff, status_forcelist=(500, 502, 503, 504),
+                      allowed_methods=("GET", "POST"), raise_on_status=False, respect_retry_after_header=True)
         self.client = Github(
             base_url=settings.github_api_url,
             auth=Auth.Token(token) if token else None,

@@ -1,0 +1,233 @@
+"""Each checker against the simulated web, over real sockets: states and evidence users rely on.
+
+The one rule above all: only the server's own answer makes a link ``dead``; our failures
+(budget, network, timeouts) are ``unknown`` or ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from checks.github import check_repos
+from checks.http import check_pages
+from checks.huggingface import check_artifacts
+from checks.model import Link, LinkKind, Observation, State
+from checks.settings import CheckSettings, RemapRule
+from simweb import SimulatedWeb
+
+SCENARIO: dict[str, Any] = {
+    "github": {
+        "tokens": ["ghp_test_token"],
+        "rate_limit": {"anonymous": 60},
+        "repos": [
+            {"full_name": "lab/alive", "stars": 12, "archived": False, "pushed_at": "2026-11-20T00:00:00Z",
+             "releases": [{"tag": "v2.0", "published_at": "2026-11-01T00:00:00Z"}], "license": "mit"},
+            {"full_name": "lab/new-home", "renamed_from": ["lab/old-home"]},
+            {"full_name": "lab/shelved", "archived": True, "pushed_at": "2021-01-01T00:00:00Z"},
+            {"full_name": "lab/coming-soon", "empty": True},
+            {"full_name": "lab/dmca", "blocked": "dmca"},
+            {"full_name": "lab/tos", "disabled": True},
+            {"full_name": "lab/flaky", "drop": True},
+            {"full_name": "lab/broken", "status": 502},
+        ],
+    },
+    "hub": {
+        "models": [{"id": "lab/weights", "files": ["README.md", {"name": "model.safetensors", "size": 5000}]},
+                   {"id": "lab/readme-only", "files": ["README.md"]},
+                   {"id": "lab/gated", "gated": "manual"},
+                   {"id": "lab/hub-flaky", "drop": True}],
+        "datasets": [{"id": "lab/data"}],
+        "spaces": [{"id": "lab/running", "stage": "RUNNING"}, {"id": "lab/broken-space", "stage": "BUILD_ERROR"},
+                   {"id": "lab/sleepy", "stage": "SLEEPING"}],
+    },
+    "web": {
+        "https://ok.example.org/": {"title": "Fine"},
+        "https://ok.example.org/gone": {"status": 410},
+        "https://ok.example.org/missing": {"status": 404},
+        "https://ok.example.org/bot-wall": {"status": 403},
+        "https://ok.example.org/busy": {"status": 429, "retry_after": 3600},
+        "https://ok.example.org/down": {"status": 503},
+        "https://ok.example.org/slow": {"delay": 5},
+        "https://ok.example.org/hangup": {"drop": True},
+        "https://ok.example.org/get-only": {"head": 405},
+        "https://ok.example.org/huge": {"size": 20_000_000},
+        "https://ok.example.org/old": {"status": 308, "location": "/new"},
+        "https://ok.example.org/new": {"title": "New home"},
+        "http://ok.example.org/plain": {"status": 301, "location": "https://ok.example.org/plain"},
+        "https://ok.example.org/plain": {"title": "Same page over TLS"},
+        "https://ok.example.org/temp": {"status": 302, "location": "https://ok.example.org/"},
+        "https://ok.example.org/loop-a": {"status": 301, "location": "https://ok.example.org/loop-b"},
+        "https://ok.example.org/loop-b": {"status": 301, "location": "https://ok.example.org/loop-a"},
+        "https://ok.example.org/to-metadata": {"status": 302, "location": "http://169.254.169.254/latest/meta-data/"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatedWeb]:
+    with SimulatedWeb(SCENARIO) as web:
+        yield web
+
+
+@pytest.fixture(autouse=True)
+def fresh_budgets(sim: SimulatedWeb) -> None:
+    sim.load(SCENARIO)
+    sim.reset_stats()
+
+
+def settings(sim: SimulatedWeb, **changes: Any) -> CheckSettings:
+    base = CheckSettings(github_api_url=sim.github_api_url, hf_endpoint=sim.hf_endpoint,
+                         remap_rules=tuple(RemapRule.parse(r) for r in sim.remap_rules),
+                         timeout=1.0, total_timeout=10.0, retries=1, backoff=0.05)
+    return replace(base, **changes)
+
+
+def repo(full_name: str) -> Link:
+    owner, name = full_name.split("/")
+    return Link(url=f"https://github.com/{full_name}", normalized=f"https://github.com/{full_name}",
+                kind=LinkKind.GITHUB_REPO, owner=owner, name=name)
+
+
+def hf(kind: LinkKind, repo_id: str) -> Link:
+    prefix = {LinkKind.HF_MODEL: "", LinkKind.HF_DATASET: "datasets/", LinkKind.HF_SPACE: "spaces/"}[kind]
+    owner, name = repo_id.split("/")
+    url = f"https://huggingface.co/{prefix}{repo_id}"
+    return Link(url=url, normalized=url, kind=kind, owner=owner, name=name)
+
+
+def by_url(observations: list[Observation] | tuple[Observation, ...]) -> dict[str, Observation]:
+    return {o.url.rsplit("/", 2)[-2] + "/" + o.url.rsplit("/", 1)[-1] if "github.com" in o.url or "huggingface" in o.url
+            else o.url: o for o in observations}
+
+
+# --- GitHub -----------------------------------------------------------------------------------
+
+def test_github_repositories_each_get_their_state_and_metadata(sim: SimulatedWeb) -> None:
+    names = ["lab/alive", "lab/old-home", "lab/missing", "lab/shelved", "lab/coming-soon", "lab/dmca", "lab/tos", "lab/broken"]
+    result = by_url(check_repos([repo(n) for n in names], settings(sim)))
+
+    alive = result["lab/alive"]
+    assert alive.state is State.ALIVE
+    assert alive.details["stars"] == 12 and alive.details["license"] == "MIT"
+    assert alive.details["latest_release"]["tag"] == "v2.0" and alive.details["activity"] == "active"
+    moved = result["lab/old-home"]
+    assert (moved.state, moved.suggested_url) == (State.MOVED, "https://github.com/lab/new-home")
+    assert (result["lab/missing"].state, result["lab/missing"].evidence.status_code) == (State.DEAD, 404)
+    assert result["lab/shelved"].state is State.ALIVE and result["lab/shelved"].details["activity"] == "archived"
+    assert result["lab/coming-soon"].details["empty"] is True
+    assert (result["lab/dmca"].state, result["lab/dmca"].evidence.status_code) == (State.DEAD, 451)
+    assert result["lab/tos"].state is State.DEAD and "blocked" in result["lab/tos"].reason
+    assert result["lab/broken"].state is State.ERROR and result["lab/broken"].evidence.status_code == 502
+
+
+def test_a_spent_github_budget_makes_links_unknown_never_dead(sim: SimulatedWeb) -> None:
+    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "rate_limit": {"anonymous": 4}}})
+    links = [repo("lab/alive"), repo("lab/missing"), repo("lab/shelved"), repo("lab/dmca"), repo("lab/old-home")]
+    observations = check_repos(links, replace(settings(sim), retries=0))
+
+    truth = {"lab/alive": State.ALIVE, "lab/missing": State.DEAD, "lab/shelved": State.ALIVE, "lab/dmca": State.DEAD,
+             "lab/old-home": State.MOVED}
+    for name, observation in by_url(observations).items():
+        assert observation.state in (truth[name], State.UNKNOWN), name
+        if observation.state is State.UNKNOWN:
+            assert "rate limit" in observation.reason
+    assert sum(o.state is State.UNKNOWN for o in observations) >= 2
+    assert sim.stats()["github"]["requests"] <= 4 + 4  # stops asking once told the budget is gone
+
+
+def test_a_dropped_api_connection_is_unknown_and_one_drop_does_not_stop_the_rest(sim: SimulatedWeb) -> None:
+    result = by_url(check_repos([repo("lab/flaky"), repo("lab/alive")], replace(settings(sim), retries=0)))
+    assert result["lab/flaky"].state is State.UNKNOWN and "could not reach the GitHub API" in result["lab/flaky"].reason
+    assert result["lab/alive"].state is State.ALIVE
+
+
+def test_a_refused_token_is_our_problem_not_the_repos(sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_wrong_token")
+    observations = check_repos([repo("lab/alive"), repo("lab/missing")], settings(sim))
+    assert {o.state for o in observations} == {State.UNKNOWN}
+    assert all("token" in o.reason for o in observations)
+    assert "ghp_wrong_token" not in repr([o.to_dict() for o in observations])
+
+
+def test_a_valid_token_is_used_and_never_recorded(sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_test_token")
+    observations = check_repos([repo("lab/alive")], settings(sim))
+    assert observations[0].state is State.ALIVE
+    assert sim.stats()["github"]["clients"]["ghp_test_token"]["requests"] >= 1
+    assert "ghp_test_token" not in repr([o.to_dict() for o in observations])
+
+
+# --- Hugging Face -----------------------------------------------------------------------------
+
+def test_hub_artifacts_each_get_their_state(sim: SimulatedWeb) -> None:
+    links = [hf(LinkKind.HF_MODEL, "lab/weights"), hf(LinkKind.HF_MODEL, "lab/readme-only"), hf(LinkKind.HF_MODEL, "lab/gated"),
+             hf(LinkKind.HF_MODEL, "lab/nothing-here"), hf(LinkKind.HF_DATASET, "lab/data"),
+             hf(LinkKind.HF_SPACE, "lab/running"), hf(LinkKind.HF_SPACE, "lab/broken-space"), hf(LinkKind.HF_SPACE, "lab/sleepy")]
+    result = by_url(check_artifacts(links, settings(sim)))
+
+    assert result["lab/weights"].state is State.ALIVE and result["lab/weights"].details["has_weights"] is True
+    assert result["lab/readme-only"].state is State.ALIVE and "no weight files" in result["lab/readme-only"].reason
+    assert result["lab/gated"].state is State.ALIVE and result["lab/gated"].details["gated"] == "manual"
+    assert result["lab/nothing-here"].state is State.DEAD
+    assert result["lab/data"].state is State.ALIVE
+    assert result["lab/running"].details["stage"] == "RUNNING" and result["lab/running"].state is State.ALIVE
+    assert result["lab/broken-space"].state is State.ERROR and "BUILD_ERROR" in result["lab/broken-space"].reason
+    assert result["lab/sleepy"].state is State.ALIVE
+
+
+def test_an_unreachable_hub_is_unknown(sim: SimulatedWeb) -> None:
+    observations = check_artifacts([hf(LinkKind.HF_MODEL, "lab/hub-flaky")], settings(sim))
+    assert observations[0].state is State.UNKNOWN and "could not reach the Hugging Face Hub" in observations[0].reason
+
+
+# --- Web pages --------------------------------------------------------------------------------
+
+def test_pages_get_states_from_what_the_server_answers(sim: SimulatedWeb) -> None:
+    urls = ["https://ok.example.org/", "https://ok.example.org/gone", "https://ok.example.org/missing",
+            "https://ok.example.org/bot-wall", "https://ok.example.org/busy", "https://ok.example.org/down",
+            "https://ok.example.org/slow", "https://ok.example.org/hangup", "https://ok.example.org/get-only",
+            "https://ok.example.org/huge", "https://ok.example.org/loop-a"]
+    result = {o.url: o for o in check_pages(urls, settings(sim)).observations}
+
+    expected = {"https://ok.example.org/": State.ALIVE, "https://ok.example.org/gone": State.DEAD,
+                "https://ok.example.org/missing": State.DEAD, "https://ok.example.org/bot-wall": State.BLOCKED,
+                "https://ok.example.org/busy": State.BLOCKED, "https://ok.example.org/down": State.ERROR,
+                "https://ok.example.org/slow": State.ERROR, "https://ok.example.org/hangup": State.ERROR,
+                "https://ok.example.org/get-only": State.ALIVE, "https://ok.example.org/huge": State.ALIVE,
+                "https://ok.example.org/loop-a": State.ERROR}
+    assert {url: o.state for url, o in result.items()} == expected
+    assert result["https://ok.example.org/gone"].evidence.status_code == 410
+    assert "retry after 3600" in result["https://ok.example.org/busy"].reason
+    assert result["https://ok.example.org/slow"].evidence.attempts == 2  # retried once, then gave up
+    assert "loop" in result["https://ok.example.org/loop-a"].reason
+
+
+def test_redirects_are_recorded_and_only_real_moves_are_news(sim: SimulatedWeb) -> None:
+    urls = ["https://ok.example.org/old", "http://ok.example.org/plain", "https://ok.example.org/temp"]
+    result = {o.url: o for o in check_pages(urls, settings(sim)).observations}
+
+    moved = result["https://ok.example.org/old"]
+    assert moved.state is State.MOVED and moved.suggested_url == "https://ok.example.org/new"
+    assert moved.evidence.redirects == ((308, "https://ok.example.org/new"),)
+    assert result["http://ok.example.org/plain"].state is State.ALIVE  # http→https is not a move
+    assert result["https://ok.example.org/temp"].state is State.ALIVE  # a temporary redirect is not a move
+    assert result["https://ok.example.org/temp"].evidence.final_url == "https://ok.example.org/"
+
+
+def test_private_addresses_are_never_requested_even_via_a_redirect(sim: SimulatedWeb) -> None:
+    urls = ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/code", "https://ok.example.org/to-metadata"]
+    result = {o.url: o for o in check_pages(urls, settings(sim)).observations}
+    assert {o.state for o in result.values()} == {State.SKIPPED}
+    log = [record.url for record in sim.request_log()]
+    assert all("169.254" not in url and "10.0.0.7" not in url for url in log)
+    assert any("to-metadata" in url for url in log)  # the public page itself was asked
+
+
+def test_each_url_is_requested_once_however_often_it_is_listed(sim: SimulatedWeb) -> None:
+    result = check_pages(["https://ok.example.org/"] * 5, settings(sim))
+    assert len(result.observations) == 1
+    assert sim.stats()["web"]["requests"] == 1  # HEAD answered, so no GET either
