@@ -174,8 +174,8 @@ def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper]
             notes.append(f"the {name} check failed ({type(exc).__name__}); its links are unknown")
     unknown = [o for o in observations if o.state is State.UNKNOWN]
     if unknown and not offline:
-        reasons = sorted({o.reason for o in unknown})
-        notes.append(f"{len(unknown)} link(s) could not be checked: " + "; ".join(reasons[:3]))
+        reasons = sorted({o.reason.removeprefix("not checked: ") for o in unknown})
+        notes.append(f"{len(unknown)} link{'s' if len(unknown) > 1 else ''} could not be checked: " + "; ".join(reasons[:3]))
 
     record_observations(db, run_id, observations)
     return finish_and_report(db, run_id, out, offline, notes)

@@ -65,6 +65,8 @@ def code_outcome(link: CitedObservation) -> tuple[str, str]:
     if o.state not in (State.ALIVE, State.MOVED):
         return _failure_word(o.state), o.reason
     d = o.details
+    if link.kind not in CODE_KINDS:
+        return "working", f"code page reachable ({o.reason})"
     where = f"repo renamed to {d.get('full_name')}" if o.state is State.MOVED and d.get("full_name") else "repo"
     if d.get("empty"):
         return ("promised" if link.promise else "placeholder"), f"{where} is empty (no code yet)"

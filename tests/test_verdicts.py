@@ -51,3 +51,9 @@ def test_changes_name_deaths_recoveries_and_moves_but_not_our_own_blind_spots() 
              "e": obs("e", State.ALIVE), "f": obs("f", State.UNKNOWN), "g": obs("g", State.BLOCKED)}
     assert [(c["url"], c["change"]) for c in state_changes(before, after)] == [
         ("a", "newly dead"), ("b", "recovered"), ("c", "moved"), ("e", "recovered"), ("g", "changed")]
+
+
+def test_a_project_page_promising_code_counts_as_code_without_repo_wording() -> None:
+    verdict = paper_verdict([cited("project", State.ALIVE, claim="code")])
+    assert verdict.code == "working"
+    assert "code page reachable" in verdict.explanation and "repo" not in verdict.explanation
