@@ -1,29 +1,31 @@
 """Check web pages over HTTP: what does each URL answer right now, with evidence.
 
-Redirects are followed by hand so that every hop is guarded against private
-addresses, remapped, and recorded in logical (as-published) URLs. A failure of ours
-(no network, timeout) is never reported as ``dead``.
+Redirects are followed by hand so that every hop is guarded against private addresses,
+remapped, and recorded in logical (as-published) URLs. A failure of ours (no network,
+timeout) is never reported as ``dead``: "host not found" only counts as death when the
+run could reach the rest of the web.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import http.cookiejar
 import random
-import socket
 import time
-from email.utils import parsedate_to_datetime
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from checks.hosts import HostGate, policy_for
 from checks.model import Evidence, Observation, State
-from checks.netguard import forbidden_host, forbidden_resolution
+from checks.netguard import forbidden_host
 from checks.settings import CheckSettings, remap
+from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
+from checks.transport import Failure, build_client, classify_failure
 
 T = TypeVar("T")
 
@@ -33,6 +35,7 @@ REDIRECTOR_HOSTS = frozenset(
      "doi.org", "dx.doi.org", "hdl.handle.net", "w3id.org", "purl.org", "youtu.be", "git.io"}
 )
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_SNIFF_BYTES = 16 * 1024  # enough of a page to read its title and a "not found" sentence
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,9 @@ class PageCheckResult:
     notes: tuple[str, ...] = ()
 
 
-def state_for_status(status: int) -> tuple[State, str]:
+def state_for_status(status: int, accept: Sequence[int] = ()) -> tuple[State, str]:
     """Classify a final HTTP status. Pure, so every checker agrees on it."""
-    if 200 <= status < 300:
+    if 200 <= status < 300 or status in accept:
         return State.ALIVE, f"HTTP {status}"
     if status in (404, 410):
         return State.DEAD, f"{'gone' if status == 410 else 'not found'} (HTTP {status})"
@@ -67,28 +70,42 @@ def is_trivial_hop(source: str, target: str) -> bool:
     return host_a == host_b and a.path.rstrip("/") == b.path.rstrip("/") and a.query == b.query
 
 
-def _is_dns_failure(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, socket.gaierror):
-            return True
-        text = str(seen)
-        if "Name or service not known" in text or "nodename nor servname" in text or "name resolution" in text:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+def retry_after_seconds(value: str) -> float:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date."""
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return float("inf")
 
 
 @dataclass
-class _Fetch:
+class _Answer:
+    """One request's outcome: an HTTP answer, or the failure that prevented one."""
+
     status: int | None = None
     location: str | None = None
     retry_after: str | None = None
-    error: str | None = None
-    network_failure: bool = False
-    timed_out: bool = False
-    connect_failed: bool = False
+    content_type: str | None = None
+    body: bytes = b""
+    failure: Failure | None = None
+    attempts: int = 1
+
+
+@dataclass
+class _Trace:
+    """What happened while checking one URL, hop by hop."""
+
+    url: str
+    started: float = field(default_factory=time.monotonic)
+    hops: list[tuple[int, str]] = field(default_factory=list)
     attempts: int = 0
+
+    def evidence(self, final_url: str, status: int | None = None, error: str | None = None) -> Evidence:
+        return Evidence(status_code=status, final_url=final_url, redirects=tuple(self.hops), error=error,
+                        elapsed_ms=int((time.monotonic() - self.started) * 1000), attempts=self.attempts)
 
 
 class PageChecker:
@@ -98,212 +115,238 @@ class PageChecker:
         self.settings = settings
         self.on_done = on_done
         self._global = asyncio.Semaphore(settings.max_concurrency)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._gates: dict[str, HostGate] = {}
+        self._trusted_hosts: set[str] = set()
         self.responses_seen = 0
         self.network_failures: set[str] = set()
-
-    def _client(self) -> httpx.AsyncClient:
-        no_cookies = http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        return httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=httpx.Timeout(self.settings.timeout),
-            headers={"User-Agent": self.settings.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
-            limits=httpx.Limits(max_connections=self.settings.max_concurrency, max_keepalive_connections=self.settings.max_concurrency),
-            cookies=no_cookies,
-            trust_env=False,
-        )
+        self.nxdomain: set[str] = set()
 
     async def run(self, urls: Sequence[str]) -> PageCheckResult:
         unique = list(dict.fromkeys(urls))
-        notes: list[str] = []
-        async with self._client() as client:
+        async with build_client(max_connections=self.settings.max_concurrency, timeout=self.settings.timeout,
+                                user_agent=self.settings.user_agent, trusted_hosts=self._trusted_hosts,
+                                allow_private=self.settings.allow_private) as client:
             self.client = client
             if self.settings.canaries and not await self._canaries_answer():
-                notes.append("no canary URL answered: we are offline, so no page was checked")
-                observations = [self._unknown(url, "not checked: the monitor had no network (no canary URL answered)") for url in unique]
-                return PageCheckResult(tuple(observations), offline=True, notes=tuple(notes))
-            observations = await asyncio.gather(*(self._check_guarded(url) for url in unique))
-        offline = bool(unique) and self.responses_seen == 0 and bool(self.network_failures)
+                reason = "not checked: the monitor had no network (no canary URL answered before the run)"
+                observations = [self._finish(Observation(url=url, state=State.UNKNOWN, reason=reason, checker="http",
+                                                         evidence=Evidence(attempts=0))) for url in unique]
+                return PageCheckResult(tuple(observations), offline=True,
+                                       notes=("no canary URL answered: the monitor was offline, so no page was checked",))
+            observations = list(await asyncio.gather(*(self._check_url(url) for url in unique)))
+            canaries_after = await self._canaries_answer() if self.settings.canaries else True
+        return self._judge_outage(observations, canaries_after)
+
+    def _judge_outage(self, observations: list[Observation], canaries_after: bool) -> PageCheckResult:
+        """Network failures are ours when nothing answered (or the canaries fell silent)."""
+        requested = len(self.network_failures)
+        offline = requested > 0 and (self.responses_seen == 0 or not canaries_after)
+        notes: list[str] = []
         if offline:
-            notes.append(
-                f"none of the {len(self.network_failures)} page requests got an answer from any host: the monitor was offline, "
-                "so network failures are reported as unknown, not dead"
-            )
-            observations = [
-                self._unknown(obs.url, f"not checked: the monitor had no network ({obs.evidence.error})", obs.evidence)
-                if obs.url in self.network_failures
-                else obs
-                for obs in observations
-            ]
-        return PageCheckResult(tuple(observations), offline=offline, notes=tuple(notes))
+            why = "the canary URLs stopped answering during the run" if not canaries_after else \
+                f"none of the {requested} failed page requests reached any host, and no host answered at all"
+            notes.append(f"the monitor was offline ({why}): network failures are reported as unknown, not dead")
+        judged = []
+        for obs in observations:
+            if obs.url in self.network_failures and offline:
+                obs = obs.replace(state=State.UNKNOWN, reason=f"not checked: the monitor had no network ({obs.reason})")
+            elif obs.url in self.nxdomain:
+                obs = obs.replace(state=State.DEAD, reason=f"{obs.reason} (other hosts answered, so the name is gone)")
+            judged.append(obs)
+        return PageCheckResult(tuple(judged), offline=offline, notes=tuple(notes))
 
     async def _canaries_answer(self) -> bool:
         for url in self.settings.canaries:
-            fetch = await self._fetch(url, retries=0)
-            if fetch.status is not None:
+            answer = await self._request("HEAD", remap(url, self.settings.remap_rules) or url, url)
+            if answer.status is not None:
                 return True
         return False
 
-    def _unknown(self, url: str, reason: str, evidence: Evidence | None = None) -> Observation:
-        return Observation(url=url, state=State.UNKNOWN, reason=reason, checker="http", evidence=evidence or Evidence(attempts=0))
-
-    async def _check_guarded(self, url: str) -> Observation:
-        host = (urlsplit(url).hostname or "").lower()
-        semaphore = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
-        started = time.monotonic()
-        async with self._global, semaphore:
-            try:
-                async with asyncio.timeout(self.settings.total_timeout):
-                    observation = await self._check(url, started)
-            except TimeoutError:
-                self.network_failures.add(url)
-                observation = Observation(
-                    url=url, state=State.ERROR, checker="http",
-                    reason=f"gave up after {self.settings.total_timeout:g} s (all attempts and redirects)",
-                    evidence=Evidence(error="TotalTimeout", elapsed_ms=self._ms(started)),
-                )
+    def _finish(self, observation: Observation) -> Observation:
         if self.on_done:
             self.on_done(observation)
         return observation
 
-    @staticmethod
-    def _ms(started: float) -> int:
-        return int((time.monotonic() - started) * 1000)
+    async def _check_url(self, url: str) -> Observation:
+        trace = _Trace(url)
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                observation = await self._follow(trace)
+        except TimeoutError:
+            self.network_failures.add(url)
+            observation = Observation(url=url, state=State.ERROR, checker="http",
+                                      reason=f"gave up after {self.settings.total_timeout:g} s (all attempts and redirects)",
+                                      evidence=trace.evidence(url, error="TotalTimeout"))
+        return self._finish(observation)
 
-    async def _refusal(self, url: str) -> str | None:
+    def _refusal(self, url: str) -> str | None:
+        """Why this URL must not be requested, judged before any request (and again at connect time)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return f"unsupported scheme {parts.scheme or '(none)'}:"
         if not parts.hostname:
             return "no host name"
+        if self.settings.excluded(url):
+            return "excluded by configuration"
         if self.settings.allow_private:
             return None
-        reason = forbidden_host(parts.hostname)
-        if reason or remap(url, self.settings.remap_rules) is not None:
-            return reason  # a remapped target was written by the operator, so it is trusted
-        return await forbidden_resolution(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        return forbidden_host(parts.hostname)
 
-    async def _check(self, url: str, started: float) -> Observation:
-        hops: list[tuple[int, str]] = []
-        current, seen, attempts = url, {url}, 0
+    async def _follow(self, trace: _Trace) -> Observation:
+        url = current = trace.url
+        seen = {url}
         for _ in range(self.settings.max_redirects + 1):
-            refusal = await self._refusal(current)
+            refusal = self._refusal(current)
             if refusal:
                 what = "not requested" if current == url else f"redirect to {current} not followed"
                 return Observation(url=url, state=State.SKIPPED, checker="http", reason=f"{what}: {refusal}",
-                                   evidence=Evidence(redirects=tuple(hops), final_url=current, attempts=attempts, elapsed_ms=self._ms(started)))
-            fetch = await self._fetch(current, retries=self.settings.retries)
-            attempts += fetch.attempts
-            evidence = Evidence(status_code=fetch.status, final_url=current, redirects=tuple(hops),
-                                error=fetch.error, elapsed_ms=self._ms(started), attempts=attempts)
-            if fetch.status is None:
-                if fetch.network_failure:
-                    self.network_failures.add(url)
-                return Observation(url=url, state=State.ERROR, checker="http", reason=fetch.error or "request failed", evidence=evidence)
-            if 300 <= fetch.status < 400 and fetch.location:
-                target = urljoin(current, fetch.location)
-                hops.append((fetch.status, target))
+                                   evidence=trace.evidence(current))
+            answer = await self._fetch(current)
+            trace.attempts += answer.attempts
+            if answer.status is None:
+                return self._failed(trace, current, answer.failure)
+            if 300 <= answer.status < 400 and answer.location:
+                target = urljoin(current, answer.location)
+                trace.hops.append((answer.status, target))
                 if target in seen:
                     return Observation(url=url, state=State.ERROR, checker="http", reason=f"redirect loop back to {target}",
-                                       evidence=Evidence(status_code=fetch.status, final_url=target, redirects=tuple(hops),
-                                                         elapsed_ms=self._ms(started), attempts=attempts))
+                                       evidence=trace.evidence(target, answer.status))
                 seen.add(target)
                 current = target
                 continue
-            return self._classify(url, fetch, evidence, hops)
-        return Observation(url=url, state=State.ERROR, checker="http",
-                           reason=f"more than {self.settings.max_redirects} redirects",
-                           evidence=Evidence(final_url=current, redirects=tuple(hops), elapsed_ms=self._ms(started), attempts=attempts))
+            return await self._classify(trace, current, answer)
+        return Observation(url=url, state=State.ERROR, checker="http", reason=f"more than {self.settings.max_redirects} redirects",
+                           evidence=trace.evidence(current))
 
-    def _classify(self, url: str, fetch: _Fetch, evidence: Evidence, hops: list[tuple[int, str]]) -> Observation:
-        assert fetch.status is not None
-        state, reason = state_for_status(fetch.status)
-        if fetch.status in (429, 503) and fetch.retry_after:
-            reason += f"; asked us to retry after {fetch.retry_after}"
+    def _failed(self, trace: _Trace, current: str, failure: Failure | None) -> Observation:
+        failure = failure or Failure("other", "request failed")
+        evidence = trace.evidence(current, error=f"{failure.kind}: {failure.message}")
+        if failure.kind == "forbidden":
+            return Observation(url=trace.url, state=State.SKIPPED, checker="http",
+                               reason=f"not requested: {failure.message}", evidence=evidence)
+        if failure.network:
+            self.network_failures.add(trace.url)
+        if failure.kind == "nxdomain":
+            self.nxdomain.add(trace.url)
+        return Observation(url=trace.url, state=State.ERROR, checker="http", reason=failure.message, evidence=evidence)
+
+    async def _classify(self, trace: _Trace, current: str, answer: _Answer) -> Observation:
+        assert answer.status is not None
+        state, reason = state_for_status(answer.status, self.settings.accept)
+        evidence = trace.evidence(current, answer.status)
+        if answer.status in (429, 503) and answer.retry_after:
+            reason += f"; asked us to retry after {answer.retry_after}"
+        if state is State.ALIVE and self.settings.soft404 and answer.body:
+            soft = await self._soft_404(current, signature(answer.body))
+            if soft:
+                return Observation(url=trace.url, state=State.DEAD, checker="http", reason=soft, evidence=evidence)
         suggested = None
-        if state is State.ALIVE and hops:
-            moved_to = self._permanent_move(url, hops)
+        if state is State.ALIVE and trace.hops:
+            moved_to = self._permanent_move(trace.url, trace.hops)
             if moved_to:
                 state, suggested = State.MOVED, moved_to
-                reason = f"moved permanently to {moved_to} (HTTP {fetch.status} there)"
+                reason = f"moved permanently to {moved_to} (HTTP {answer.status} there)"
             else:
-                reason = f"HTTP {fetch.status} after {len(hops)} redirect{'s' if len(hops) > 1 else ''}"
-        return Observation(url=url, state=state, checker="http", reason=reason, evidence=evidence, suggested_url=suggested)
+                reason = f"HTTP {answer.status} after {len(trace.hops)} redirect{'s' if len(trace.hops) > 1 else ''}"
+        return Observation(url=trace.url, state=state, checker="http", reason=reason, evidence=evidence, suggested_url=suggested)
+
+    async def _soft_404(self, url: str, page: PageSignature) -> str | None:
+        """A "not found" or parked page served with 200, confirmed by a nonsense sibling URL."""
+        if page.marker is None:
+            return None
+        probe = sibling_probe_url(url)
+        answer = await self._request("GET", remap(probe, self.settings.remap_rules) or probe, probe, read=_SNIFF_BYTES)
+        if answer.status is None or not 200 <= answer.status < 300 or not answer.body:
+            return None
+        if signature(answer.body).resembles(page):
+            return f"soft 404: HTTP 200, but the page says \"{page.marker}\" and a random path on the host gets the same page"
+        return None
 
     @staticmethod
     def _permanent_move(url: str, hops: list[tuple[int, str]]) -> str | None:
         """Where a permanent redirect says the page now lives, if that is news."""
         source, moved_to = url, None
         for status, target in hops:
-            if status in (301, 308) and not is_trivial_hop(source, target):
-                if (urlsplit(source).hostname or "").lower() not in REDIRECTOR_HOSTS:
-                    moved_to = target
-            elif status not in (301, 308):
+            if status not in (301, 308):
                 break
+            if not is_trivial_hop(source, target) and (urlsplit(source).hostname or "").lower() not in REDIRECTOR_HOSTS:
+                moved_to = target
             source = target
         return moved_to
 
-    async def _fetch(self, url: str, retries: int) -> _Fetch:
-        """HEAD, then GET when HEAD is refused or says anything but success; retry transient failures."""
-        target = remap(url, self.settings.remap_rules) or url
-        result = _Fetch()
-        for attempt in range(retries + 1):
-            result = await self._request("HEAD", target)
-            head_refused = result.status is not None and not (200 <= result.status < 400)
-            if head_refused or (result.status is None and not result.timed_out and not result.connect_failed):
-                result = await self._request("GET", target)
-            result.attempts = attempt + 1
-            if attempt == retries or not self._should_retry(result):
-                return result
-            await asyncio.sleep(self._delay(result, attempt))
-        return result
+    def _gate(self, url: str) -> HostGate:
+        host = (urlsplit(url).hostname or "").lower()
+        gate = self._gates.get(host)
+        if gate is None:
+            gate = self._gates[host] = HostGate(policy_for(host, self.settings.hosts), self.settings.per_host)
+        return gate
 
-    def _should_retry(self, result: _Fetch) -> bool:
-        if result.status is None:
-            return result.error is not None and not result.error.startswith("host not found")
-        if result.status in (429, 503) and result.retry_after:
-            return self._retry_after_seconds(result.retry_after) <= self.settings.max_retry_after
-        return result.status in _TRANSIENT_STATUSES
+    async def _fetch(self, url: str) -> _Answer:
+        """HEAD, then GET when HEAD is refused or the page must be read; retry transient failures."""
+        target = remap(url, self.settings.remap_rules)
+        if target is not None:
+            self._trusted_hosts.add((urlsplit(target).hostname or "").lower())  # the operator wrote this target
+        target = target or url
+        gate = self._gate(url)
+        answer = _Answer()
+        for attempt in range(self.settings.retries + 1):
+            answer = await self._request("HEAD", target, url, gate=gate)
+            if self._needs_get(answer):
+                answer = await self._request("GET", target, url, gate=gate, read=_SNIFF_BYTES if self.settings.soft404 else 0)
+            answer.attempts = attempt + 1
+            if attempt == self.settings.retries or not self._should_retry(answer):
+                break
+            delay = self._delay(answer, attempt)
+            if answer.retry_after:
+                gate.back_off(delay)
+            await asyncio.sleep(delay)
+        return answer
 
-    def _delay(self, result: _Fetch, attempt: int) -> float:
-        if result.retry_after:
-            return min(self._retry_after_seconds(result.retry_after), self.settings.max_retry_after)
+    def _needs_get(self, head: _Answer) -> bool:
+        if head.status is None:  # a dropped HEAD may be the server's dislike of HEAD; timeouts are not retried as GET
+            return head.failure is not None and head.failure.kind in ("dropped", "other")
+        if not 200 <= head.status < 400:
+            return True  # confirm any failure with GET: some servers answer HEAD wrongly
+        return self.settings.soft404 and 200 <= head.status < 300 and is_html(head.content_type)
+
+    def _should_retry(self, answer: _Answer) -> bool:
+        if answer.status is None:
+            return answer.failure is not None and answer.failure.kind in ("timeout", "connect", "dropped", "dns")
+        if answer.retry_after:
+            return answer.status in (429, 503) and retry_after_seconds(answer.retry_after) <= self.settings.max_retry_after
+        return answer.status in _TRANSIENT_STATUSES
+
+    def _delay(self, answer: _Answer, attempt: int) -> float:
+        if answer.retry_after:
+            return min(retry_after_seconds(answer.retry_after), self.settings.max_retry_after)
         return self.settings.backoff * (2**attempt) * (0.5 + random.random())
 
-    @staticmethod
-    def _retry_after_seconds(value: str) -> float:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
+    async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None, read: int = 0) -> _Answer:
+        headers = dict(policy_for((urlsplit(logical).hostname or ""), self.settings.hosts).headers)
+        gate = gate or self._gate(logical)
+        async with self._global, gate:
             try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-            except (TypeError, ValueError):
-                return float("inf")
+                async with self.client.stream(method, target, headers=headers) as response:
+                    body = await self._read(response, read) if method == "GET" else b""
+                    self.responses_seen += 1
+                    return _Answer(status=response.status_code, location=response.headers.get("location"),
+                                   retry_after=response.headers.get("retry-after"),
+                                   content_type=response.headers.get("content-type"), body=body)
+            except (httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
+                return _Answer(failure=classify_failure(exc, urlsplit(logical).hostname or "", self.settings.timeout))
 
-    async def _request(self, method: str, target: str) -> _Fetch:
-        try:
-            async with self.client.stream(method, target) as response:
-                if method == "GET":
-                    received = 0
-                    async for chunk in response.aiter_raw():
-                        received += len(chunk)
-                        if received >= self.settings.max_body_bytes:
-                            break
-                self.responses_seen += 1
-                return _Fetch(status=response.status_code, location=response.headers.get("location"),
-                              retry_after=response.headers.get("retry-after"))
-        except httpx.TimeoutException as exc:
-            return _Fetch(error=f"{type(exc).__name__}: no answer within {self.settings.timeout:g} s",
-                          network_failure=True, timed_out=True)
-        except httpx.ConnectError as exc:
-            if _is_dns_failure(exc):
-                return _Fetch(error=f"host not found (DNS): {urlsplit(target).hostname}",
-                              network_failure=True, connect_failed=True)
-            return _Fetch(error=f"ConnectError: {exc or 'connection failed'}", network_failure=True, connect_failed=True)
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            return _Fetch(error=f"{type(exc).__name__}: {exc or 'connection dropped'}", network_failure=True)
-        except httpx.HTTPError as exc:
-            return _Fetch(error=f"{type(exc).__name__}: {exc}")
+    async def _read(self, response: httpx.Response, limit: int) -> bytes:
+        """Read at most ``limit`` bytes of the body (and no more than the size cap), then stop."""
+        cap = min(limit, self.settings.max_body_bytes)
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if cap:
+                chunks.append(chunk)
+            if received >= cap:
+                break
+        return b"".join(chunks)[:cap]
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -2,14 +2,13 @@
 
 URLs come from abstracts, so a paper could point the monitor at a cloud metadata
 service or an intranet host. The guard is applied to every URL we would request,
-including each redirect target, and to the addresses a host name resolves to.
+including each redirect target, and (in ``checks.transport``) to the addresses a host
+name resolves to, at connect time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import socket
 
 _FORBIDDEN_NAMES = ("localhost", "localhost.localdomain", "metadata.google.internal", "metadata")
 
@@ -39,21 +38,3 @@ def forbidden_host(host: str) -> str | None:
     if name in _FORBIDDEN_NAMES or name.endswith(".localhost"):
         return f"{name} is a local host name"
     return forbidden_address(name)
-
-
-async def forbidden_resolution(host: str, port: int) -> str | None:
-    """Resolve ``host`` and refuse if any of its addresses is not public.
-
-    A resolution failure is not a refusal: the request itself will then fail and be
-    classified with the rest of the network errors.
-    """
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return None
-    for info in infos:
-        reason = forbidden_address(str(info[4][0]))
-        if reason:
-            return f"{host} resolves to {reason.split(' ', 1)[0]}, {reason.split(' ', 1)[1]}"
-    return None

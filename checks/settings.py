@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from checks.hosts import HostPolicy
+
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_USER_AGENT = "paperwatch/0.1 (link-health monitor for research papers)"
@@ -80,9 +82,18 @@ class CheckSettings:
     backoff: float = 0.5  # seconds, doubled per attempt, with jitter
     max_retry_after: float = 30.0  # longest Retry-After we are willing to wait within a run
     canaries: tuple[str, ...] = ()  # URLs that tell whether *we* have network
+    accept: tuple[int, ...] = ()  # extra statuses that count as alive (e.g. 403 for a site known to refuse bots)
+    exclude: tuple[str, ...] = ()  # regexes: matching URLs are skipped, never requested
+    include: tuple[str, ...] = ()  # regexes: matching URLs are checked even when excluded
+    soft404: bool = True  # look for "not found" pages served with 200, and parked domains
+    hosts: Mapping[str, HostPolicy] = field(default_factory=dict)  # per-host limits and headers
     github_token_env: str = "GITHUB_TOKEN"
     hf_token_env: str = "HF_TOKEN"
-    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def excluded(self, url: str) -> bool:
+        if not self.exclude or any(re.search(pattern, url) for pattern in self.include):
+            return False
+        return any(re.search(pattern, url) for pattern in self.exclude)
 
     def github_token(self) -> str | None:
         return os.environ.get(self.github_token_env) or None
@@ -108,6 +119,11 @@ class CheckSettings:
             "backoff": self.backoff,
             "max_retry_after": self.max_retry_after,
             "canaries": list(self.canaries),
+            "accept": list(self.accept),
+            "exclude": list(self.exclude),
+            "include": list(self.include),
+            "soft404": self.soft404,
+            "hosts": {host: policy.to_dict() for host, policy in self.hosts.items()},
             "github_token_env": self.github_token_env,
             "hf_token_env": self.hf_token_env,
         }
@@ -116,7 +132,9 @@ class CheckSettings:
     def from_dict(cls, data: Mapping[str, Any]) -> "CheckSettings":
         values = dict(data)
         values["remap_rules"] = tuple(RemapRule.parse(r) for r in values.get("remap_rules", ()))
-        values["canaries"] = tuple(values.get("canaries", ()))
+        for key in ("canaries", "accept", "exclude", "include"):
+            values[key] = tuple(values.get(key, ()))
+        values["hosts"] = {host: HostPolicy.from_dict(policy) for host, policy in (values.get("hosts") or {}).items()}
         return cls(**values)
 
     @classmethod
