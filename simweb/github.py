@@ -2,8 +2,8 @@
 
 One middleware does what GitHub does around every call (token check, per-client
 budget, ETag/304, the standard headers); handlers only find the repository and build
-the body. A GraphQL endpoint would be one more route under the same middleware,
-charging its own resource.
+the body. POST /graphql leaves it right after the token is known: `graphql_face`
+charges its own resource.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlencode
 from aiohttp import web
 
 from . import github_json as js
+from .graphql_face import PATHS as GRAPHQL_PATHS
+from .graphql_face import GraphQLFace
 from .pages import reason
 from .ratelimit import Budget
 from .respond import Drop, bearer, drop, json_response
@@ -91,6 +93,7 @@ def _matches(if_none_match: str, etag: str) -> bool:
 class GitHubFace:
     def __init__(self, state: SimState) -> None:
         self.state = state
+        self.graphql = GraphQLFace(state, self)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.middleware])
@@ -113,6 +116,8 @@ class GitHubFace:
         client = ANONYMOUS if token is None or bad_token else token
         call = Call(gh, f"http://{request.host}", client, client != ANONYMOUS, request_id())
         request[CALL] = call
+        if request.method == "POST" and request.path in GRAPHQL_PATHS:
+            return await self.graphql.handle(request, call)
         rate = gh.rate_limit
         limit = rate.authenticated if call.authenticated else rate.anonymous
         windows = self.state.github_windows
@@ -181,7 +186,7 @@ class GitHubFace:
         return json_response(js.error(message, RATE_DOCS, status), status)
 
     @staticmethod
-    def add_headers(response: web.StreamResponse, call: Call, budget: Budget) -> None:
+    def add_headers(response: web.StreamResponse, call: Call, budget: Budget, resource: str = "core") -> None:
         cached = response.status in (200, 304)
         headers = response.headers
         headers.update(STATIC_HEADERS)
@@ -199,7 +204,7 @@ class GitHubFace:
         headers["X-RateLimit-Remaining"] = str(budget.remaining)
         headers["X-RateLimit-Reset"] = str(budget.reset_at)
         headers["X-RateLimit-Used"] = str(min(budget.used, budget.limit))
-        headers["X-RateLimit-Resource"] = "core"
+        headers["X-RateLimit-Resource"] = resource
         headers["X-GitHub-Request-Id"] = call.request_id
 
     # --- routes ------------------------------------------------------------------------
@@ -210,7 +215,13 @@ class GitHubFace:
         limit = rate.authenticated if call.authenticated else rate.anonymous
         budget = self.state.github_windows.peek(call.client, limit, rate.reset_in)
         core = {"limit": budget.limit, "used": budget.used, "remaining": budget.remaining, "reset": budget.reset_at}
-        response = json_response(js.rate_limit(core, call.authenticated, int(time.time())))
+        body = js.rate_limit(core, call.authenticated, int(time.time()))
+        if call.authenticated:
+            spent = self.state.graphql_windows.peek(call.client, rate.authenticated, rate.reset_in)
+            body["resources"]["graphql"] = {
+                "limit": spent.limit, "used": spent.used, "remaining": spent.remaining, "reset": spent.reset_at
+            }
+        response = json_response(body)
         response.headers["Cache-Control"] = "no-cache"
         return response
 

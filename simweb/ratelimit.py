@@ -43,11 +43,12 @@ class Windows:
             used, reset_at = self._current(client, window)
             return Budget(limit, used, reset_at)
 
-    def charge(self, client: str, limit: int, window: int) -> Budget:
+    def charge(self, client: str, limit: int, window: int, points: int = 1) -> Budget:
+        """Spend `points` (one REST call, or a GraphQL query's cost)."""
         with self._lock:
             used, reset_at = self._current(client, window)
-            self._windows[client] = (used + 1, reset_at)
-            return Budget(limit, used + 1, reset_at)
+            self._windows[client] = (used + points, reset_at)
+            return Budget(limit, used + points, reset_at)
 
     def reset(self) -> None:
         with self._lock:

@@ -16,13 +16,13 @@ from .ratelimit import Windows
 from .scenario import Scenario
 from .world import World
 
-FACES = ("github", "hub", "web")
+FACES = ("github", "graphql", "hub", "web")  # graphql: POST /graphql on the GitHub face, its own budget
 LOG_SIZE = 10_000
 
 
 @dataclass(frozen=True)
 class RequestRecord:
-    face: str  # github, hub or web
+    face: str  # github, graphql, hub or web
     method: str
     url: str  # path and query on the face; the logical URL on the web face
     client: str  # token or "anonymous"; the host on the web face
@@ -41,6 +41,7 @@ class SimState:
         self._requests: Counter[tuple[str, str]] = Counter()
         self._points: Counter[tuple[str, str]] = Counter()
         self.github_windows = Windows()
+        self.graphql_windows = Windows()
         self.hub_windows = Windows()
 
     @property
@@ -101,4 +102,5 @@ class SimState:
             self._requests.clear()
             self._points.clear()
         self.github_windows.reset()
+        self.graphql_windows.reset()
         self.hub_windows.reset()
