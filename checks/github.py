@@ -1,8 +1,10 @@
-"""What a GitHub repository link really leads to, through the GitHub REST API (PyGithub).
+"""What a GitHub repository link really leads to, through GitHub's APIs (PyGithub).
 
-A repository that exists may still be renamed, archived, disabled or empty; the
-reader of a paper cares about all of these. When *our* budget or network fails, the
-answer is ``unknown``: only GitHub's own "not found" or "blocked" is evidence of death.
+A repository that exists may still be renamed, archived, disabled, empty or a placeholder;
+the reader of a paper cares about all of these. With a token, repositories are asked in
+GraphQL batches (``checks.github_graphql``); without one, through REST. When *our* budget
+or network fails, the answer is ``unknown``: only GitHub's own "not found" or "blocked" is
+evidence of death.
 """
 
 from __future__ import annotations
@@ -15,32 +17,15 @@ from typing import Any
 
 import requests
 import urllib3
-from urllib3.util import Retry
 from github import Auth, Github, GithubException, RateLimitExceededException, UnknownObjectException
 from github.Repository import Repository
+from urllib3.util import Retry
 
 from checks.breaker import Breaker
+from checks.github_graphql import GraphQLRepoChecker
 from checks.model import Evidence, Link, LinkKind, Observation, State
+from checks.repo_facts import activity_class, repo_web_url, summary
 from checks.settings import CheckSettings
-
-ACTIVE_DAYS = 90
-STALE_DAYS = 365
-
-
-def activity_class(last_commit: datetime | None, archived: bool, now: datetime | None = None) -> str:
-    """OpenSSF-Scorecard-like maintenance class: active, quiet, stale or archived."""
-    if archived:
-        return "archived"
-    if last_commit is None:
-        return "unknown"
-    age_days = ((now or datetime.now(timezone.utc)) - last_commit).days
-    if age_days <= ACTIVE_DAYS:
-        return "active"
-    return "quiet" if age_days <= STALE_DAYS else "stale"
-
-
-def repo_web_url(full_name: str) -> str:
-    return f"https://github.com/{full_name}"
 
 
 class GitHubChecker:
@@ -65,10 +50,13 @@ class GitHubChecker:
 
     def check(self, links: Sequence[Link]) -> list[Observation]:
         unique = list({link.normalized: link for link in links}.values())
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="github") as pool:
-            observations = list(pool.map(self._check_one, unique))
-        self.client.close()
-        return observations
+        try:
+            if self.authenticated:
+                return GraphQLRepoChecker(self.client, self.settings.github_api_url, self.breaker, self.on_done).check(unique)
+            with ThreadPoolExecutor(max_workers=4, thread_name_prefix="github") as pool:
+                return list(pool.map(self._check_one, unique))
+        finally:
+            self.client.close()
 
     def _check_one(self, link: Link) -> Observation:
         started = time.monotonic()
@@ -123,7 +111,7 @@ class GitHubChecker:
             return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
                                reason="repository disabled by GitHub", details=details)
         return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence,
-                           reason=self._summary(details), details=details)
+                           reason=summary(details), details=details)
 
     def _from_status(self, link: Link, wanted: str, status: int, data: Any, started: float) -> Observation:
         message = data.get("message", "") if isinstance(data, dict) else ""
@@ -185,16 +173,6 @@ class GitHubChecker:
         details["activity"] = activity_class(last_commit, repo.archived)
         return details
 
-    @staticmethod
-    def _summary(details: dict[str, Any]) -> str:
-        parts = [f"repository exists, {details['activity']}"]
-        if details.get("archived"):
-            parts = ["repository exists, archived (read-only)"]
-        if details.get("empty"):
-            parts.append("empty: no commits")
-        release = details.get("latest_release")
-        parts.append(f"latest release {release['tag']}" if release else "no release")
-        return "; ".join(parts)
 
 
 def check_repos(links: Sequence[Link], settings: CheckSettings,

@@ -6,24 +6,28 @@ milliseconds and prints one clear line instead of a traceback.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from checks.errors import PaperwatchError
+from checks.config import ConfigError, apply_config, find_config, load_config
+from checks.errors import InputError, PaperwatchError
 from checks.settings import CheckSettings, RemapError, RemapRule
 from reports.store import StoreError, validate_location
 
 EXIT_USAGE = 2
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     click.echo(f"paperwatch: error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(code)
 
 
 def check_sources(sources: tuple[str, ...]) -> None:
@@ -66,18 +70,27 @@ def check_db(db: str) -> None:
         fail(str(exc))
 
 
-def build_settings(github_api: str | None, hf_endpoint: str | None, remap: tuple[str, ...], allow_private: bool,
-                   timeout: float | None, max_concurrency: int | None, per_host: int | None) -> CheckSettings:
+def build_settings(config: str | None, github_api: str | None, hf_endpoint: str | None, remap: tuple[str, ...],
+                   allow_private: bool, timeout: float | None, max_concurrency: int | None, per_host: int | None,
+                   error_code: int = EXIT_USAGE) -> CheckSettings:
+    """Defaults, then the environment, then the config file, then the command line."""
     try:
+        settings = CheckSettings.from_environment()
+        found = (config, load_config(config)) if config else find_config()
+        if found:
+            settings = apply_config(settings, found[1], str(found[0]))
         rules = tuple(RemapRule.parse(rule) for rule in remap)
+    except ConfigError as exc:
+        fail(str(exc), error_code)
     except RemapError as exc:
-        fail(f"--remap: {exc}")
-    return CheckSettings.from_environment(
-        github_api_url=github_api.rstrip("/") if github_api else None,
-        hf_endpoint=hf_endpoint.rstrip("/") if hf_endpoint else None,
-        remap_rules=rules or None, allow_private=allow_private or None, timeout=timeout,
-        max_concurrency=max_concurrency, per_host=per_host,
-    )
+        fail(f"--remap: {exc}", error_code)
+    overrides = {
+        "github_api_url": github_api.rstrip("/") if github_api else None,
+        "hf_endpoint": hf_endpoint.rstrip("/") if hf_endpoint else None,
+        "remap_rules": rules or None, "allow_private": allow_private or None, "timeout": timeout,
+        "max_concurrency": max_concurrency, "per_host": per_host,
+    }
+    return replace(settings, **{key: value for key, value in overrides.items() if value is not None})
 
 
 def prepare_prefect() -> None:
@@ -86,12 +99,27 @@ def prepare_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
-def checking_options(func: Any) -> Any:
-    options = [
+def _apply(func: Any, options: list[Any]) -> Any:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def api_options(func: Any) -> Any:
+    """Where the GitHub and Hugging Face APIs live (GitHub Enterprise, a Hub mirror, a simulation)."""
+    return _apply(func, [
         click.option("--github-api", metavar="URL", envvar="GITHUB_API_URL", show_envvar=True,
-                     help="GitHub REST API base URL (GitHub Enterprise, or a simulated GitHub). Default: https://api.github.com."),
+                     help="GitHub REST API base URL. Default: https://api.github.com."),
         click.option("--hf-endpoint", metavar="URL", envvar="HF_ENDPOINT", show_envvar=True,
-                     help="Hugging Face Hub endpoint (a mirror, or a simulated Hub). Default: https://huggingface.co."),
+                     help="Hugging Face Hub endpoint. Default: https://huggingface.co."),
+    ])
+
+
+def checking_options(func: Any) -> Any:
+    """How pages are requested: config file, remap rules, limits."""
+    return _apply(func, [
+        click.option("--config", metavar="FILE", type=click.Path(dir_okay=False),
+                     help="Settings file (default: ./paperwatch.toml, or [tool.paperwatch] in ./pyproject.toml)."),
         click.option("--remap", metavar="'REGEX REPLACEMENT'", multiple=True,
                      help="Rewrite request URLs before checking, like lychee's --remap ($1 groups). Repeatable."),
         click.option("--allow-private", is_flag=True,
@@ -99,10 +127,7 @@ def checking_options(func: Any) -> Any:
         click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS", help="Per-request timeout (default 10)."),
         click.option("--max-concurrency", type=click.IntRange(min=1), metavar="N", help="Requests in flight overall (default 128)."),
         click.option("--per-host", type=click.IntRange(min=1), metavar="N", help="Requests in flight per host (default 10)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    ])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -118,6 +143,8 @@ def main() -> None:
     Examples:
       paperwatch run examples/hf-papers-2024-03-14.txt --out report/
       paperwatch demo --out demo-report/
+      paperwatch extract examples/awesome-llm.md --format table
+      paperwatch check https://example.org/ --input more-urls.txt
     """
 
 
@@ -129,10 +156,11 @@ def main() -> None:
               help="Directory for index.html and report.json.")
 @click.option("--input-format", type=click.Choice(["hf-papers", "markdown", "json", "jsonl"]),
               help="Force the input format instead of detecting it from the content.")
+@api_options
 @checking_options
 def run(sources: tuple[str, ...], db: str, out: str, input_format: str | None, github_api: str | None,
-        hf_endpoint: str | None, remap: tuple[str, ...], allow_private: bool, timeout: float | None,
-        max_concurrency: int | None, per_host: int | None) -> None:
+        hf_endpoint: str | None, config: str | None, remap: tuple[str, ...], allow_private: bool,
+        timeout: float | None, max_concurrency: int | None, per_host: int | None) -> None:
     """Check every link in SOURCE files once, record it, and write the report.
 
     SOURCE is a Hugging Face papers page saved as text, a Markdown list of papers, or
@@ -142,7 +170,7 @@ def run(sources: tuple[str, ...], db: str, out: str, input_format: str | None, g
     check_sources(sources)
     check_out_dir(out)
     check_db(db)
-    settings = build_settings(github_api, hf_endpoint, remap, allow_private, timeout, max_concurrency, per_host)
+    settings = build_settings(config, github_api, hf_endpoint, remap, allow_private, timeout, max_concurrency, per_host)
     prepare_prefect()
     from flows.monitor import monitor
 
@@ -183,3 +211,77 @@ def demo(out: str) -> None:
         fail(str(exc))
     for result in results:
         print_outcome(result)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "table"]), default="jsonl", show_default=True,
+              help="jsonl: one paper per line; json: one array; table: for people.")
+@click.option("--input-format", type=click.Choice(["hf-papers", "markdown", "json", "jsonl"]),
+              help="Force the input format instead of detecting it from the content.")
+def extract(sources: tuple[str, ...], fmt: str, input_format: str | None) -> None:
+    """Print the papers and links found in SOURCE files ("-" reads stdin), without checking anything."""
+    from checks.extract import read_papers, write_papers
+
+    check_sources(sources)
+    try:
+        for source in sources:
+            write_papers(read_papers(source, input_format=input_format), sys.stdout, fmt)
+    except InputError as exc:
+        fail(str(exc))
+
+
+EXIT_DEAD = 2
+EXIT_OWN_ERROR = 1
+
+
+@main.command()
+@click.argument("urls", nargs=-1, metavar="[URL]...")
+@click.option("--input", "input_file", metavar="FILE|-", help="Read more URLs from FILE (one per line; - for stdin).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@checking_options
+def check(urls: tuple[str, ...], input_file: str | None, fmt: str, config: str | None, remap: tuple[str, ...],
+          allow_private: bool, timeout: float | None, max_concurrency: int | None, per_host: int | None) -> None:
+    """Check web page URLs right now, like lychee: no flow, no history.
+
+    Exit status: 0 when no URL is dead, 2 when some are, 1 when paperwatch itself failed
+    (bad arguments, unreadable input).
+    """
+    from checks.http import check_pages
+    from flows.progress import progress
+
+    all_urls = list(urls) + read_url_list(input_file)
+    if not all_urls:
+        fail("no URL given (pass URLs, or --input FILE)", EXIT_OWN_ERROR)
+    settings = build_settings(config, None, None, remap, allow_private, timeout, max_concurrency, per_host,
+                              error_code=EXIT_OWN_ERROR)
+    with progress("checking", len(set(all_urls)), logging.getLogger("paperwatch")) as on_done:
+        result = check_pages(all_urls, settings, on_done)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "offline": result.offline, "notes": list(result.notes),
+            "summary": {state: sum(o.state.value == state for o in result.observations)
+                        for state in ("alive", "moved", "dead", "blocked", "error", "skipped", "unknown")},
+            "results": [o.to_dict() for o in result.observations],
+        }, indent=2))
+    else:
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        for o in result.observations:
+            status = str(o.evidence.status_code) if o.evidence.status_code is not None else "-"
+            click.echo(f"{o.state.value:<8} {status:>4}  {o.url}  {o.reason}")
+    if any(o.state.value == "dead" for o in result.observations):
+        sys.exit(EXIT_DEAD)
+
+
+def read_url_list(input_file: str | None) -> list[str]:
+    if not input_file:
+        return []
+    try:
+        if input_file == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(input_file).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        fail(f"--input {input_file}: cannot be read ({exc.strerror or exc})", EXIT_OWN_ERROR)
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]

@@ -7,7 +7,6 @@ Nothing is mocked: the simulated GitHub API, Hugging Face Hub and project pages 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,7 @@ DEMO_PHASES = ("day-1", "day-2")
 
 def demo_settings(web: SimulatedWeb) -> CheckSettings:
     """Short timeouts so the demo's deliberately slow page fails in seconds."""
-    return replace(
-        CheckSettings(),
+    return CheckSettings(
         github_api_url=web.github_api_url,
         hf_endpoint=web.hf_endpoint,
         remap_rules=tuple(RemapRule.parse(rule) for rule in web.remap_rules),
@@ -41,7 +39,7 @@ def demo_sources() -> list[str]:
     sources = [REPO_ROOT / name for name in DEMO_SOURCES]
     missing = [str(path) for path in sources if not path.exists()]
     if missing:
-        raise InputError(f"demo input {missing[0]}: not found (the demo runs from a paperwatch checkout)")
+        raise InputError(missing[0], "not found (the demo runs from a paperwatch checkout)")
     return [str(path) for path in sources]
 
 

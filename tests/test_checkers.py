@@ -157,8 +157,36 @@ def test_a_valid_token_is_used_and_never_recorded(sim: SimulatedWeb, monkeypatch
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_test_token")
     observations = check_repos([repo("lab/alive")], settings(sim))
     assert observations[0].state is State.ALIVE
-    assert sim.stats()["github"]["clients"]["ghp_test_token"]["requests"] >= 1
+    assert sim.stats()["graphql"]["clients"]["ghp_test_token"]["requests"] == 1
     assert "ghp_test_token" not in repr([o.to_dict() for o in observations])
+
+
+def test_with_a_token_repositories_are_asked_in_graphql_batches_with_the_same_verdicts(
+        sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ["lab/alive", "lab/old-home", "lab/missing", "lab/shelved", "lab/coming-soon", "lab/dmca", "lab/tos"]
+    rest = {o.url: o for o in check_repos([repo(n) for n in names], settings(sim))}
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_test_token")
+    sim.reset_stats()
+    graphql = {o.url: o for o in check_repos([repo(n) for n in names], settings(sim))}
+
+    assert {url: o.state for url, o in graphql.items()} == {url: o.state for url, o in rest.items()}
+    assert graphql["https://github.com/lab/old-home"].suggested_url == "https://github.com/lab/new-home"
+    alive = graphql["https://github.com/lab/alive"].details
+    assert (alive["stars"], alive["license"], alive["latest_release"]["tag"], alive["activity"]) == (12, "MIT", "v2.0", "active")
+    assert graphql["https://github.com/lab/coming-soon"].details["placeholder"] is True
+    stats = sim.stats()
+    assert stats["graphql"]["clients"]["ghp_test_token"]["requests"] == 1  # seven repositories, one query
+    assert stats["github"]["requests"] == 0
+
+
+def test_a_hundred_repositories_cost_two_graphql_points(sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+    many = [{"full_name": f"bulk/repo-{i}"} for i in range(100)]
+    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "repos": many}})
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_test_token")
+    observations = check_repos([repo(f"bulk/repo-{i}") for i in range(100)], settings(sim))
+    assert {o.state for o in observations} == {State.ALIVE}
+    usage = sim.stats()["graphql"]["clients"]["ghp_test_token"]
+    assert usage == {"requests": 1, "points": 2}
 
 
 # --- Hugging Face -----------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""``paperwatch.toml`` (or ``[tool.paperwatch]`` in pyproject.toml): how checks are made.
+
+Keys are the ``CheckSettings`` fields; ``[hosts."name"]`` tables set per-host limits and
+headers (``"*.example.org"`` matches subdomains). Unknown keys are refused with the file
+and key named, so a typo never silently changes what is checked.
+
+    timeout = 10
+    max_concurrency = 128
+    per_host = 10
+    retries = 2
+    accept = [200, 204]
+    exclude = ['^https://twitter\\.com/']
+    remap = ['^https://old\\.example\\.org/(.*)$ https://new.example.org/$1']
+    canaries = ["https://www.wikipedia.org/"]
+
+    [hosts."github.com"]
+    max_concurrency = 4
+    min_interval = 0.25
+    headers = { Accept = "text/html" }
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from checks.errors import PaperwatchError
+from checks.hosts import HostPolicy
+from checks.settings import CheckSettings, RemapError, RemapRule
+
+CONFIG_NAMES = ("paperwatch.toml",)
+_SETTING_KEYS = {f.name for f in dataclasses.fields(CheckSettings)} - {"remap_rules", "hosts"}
+_HOST_KEYS = {f.name for f in dataclasses.fields(HostPolicy)}
+
+
+class ConfigError(PaperwatchError):
+    """A configuration file that cannot be used; one line naming the file and the key."""
+
+
+def find_config(directory: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """``paperwatch.toml`` in ``directory`` (default: the current one), else ``[tool.paperwatch]``."""
+    base = directory or Path.cwd()
+    candidate = base / "paperwatch.toml"
+    if candidate.is_file():
+        return candidate, _read(candidate)
+    pyproject = base / "pyproject.toml"
+    if pyproject.is_file():
+        section = _read(pyproject).get("tool", {}).get("paperwatch")
+        if section is not None:
+            return pyproject, section
+    return None
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config {path}: not found")
+    data = _read(file)
+    if file.name == "pyproject.toml":
+        return data.get("tool", {}).get("paperwatch", {})
+    return data
+
+
+def _read(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config {file}: cannot be read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {file}: not valid TOML ({exc})") from None
+
+
+def apply_config(settings: CheckSettings, data: dict[str, Any], source: str) -> CheckSettings:
+    """Settings with the file's values on top; every key and type checked."""
+    changes: dict[str, Any] = {}
+    defaults = CheckSettings()
+    for key, value in data.items():
+        if key == "remap":
+            changes["remap_rules"] = tuple(_remap_rule(rule, source) for rule in _list_of(value, str, source, key))
+        elif key == "hosts":
+            changes["hosts"] = _hosts(value, source)
+        elif key in _SETTING_KEYS:
+            changes[key] = _typed(key, value, getattr(defaults, key), source)
+        else:
+            raise ConfigError(f"config {source}: unknown key {key!r}")
+    for pattern in changes.get("exclude", ()) + changes.get("include", ()):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"config {source}: bad regex {pattern!r} ({exc})") from None
+    return dataclasses.replace(settings, **changes)
+
+
+def _typed(key: str, value: Any, default: Any, source: str) -> Any:
+    if isinstance(default, tuple):
+        item_type = int if key == "accept" else str
+        return tuple(_list_of(value, item_type, source, key))
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"config {source}: {key} must be true or false")
+        return value
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"config {source}: {key} must be a non-negative number")
+        return type(default)(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"config {source}: {key} must be a string")
+    return value
+
+
+def _list_of(value: Any, item_type: type, source: str, key: str) -> list[Any]:
+    if not isinstance(value, list) or not all(isinstance(item, item_type) and not isinstance(item, bool) for item in value):
+        raise ConfigError(f"config {source}: {key} must be a list of {item_type.__name__}s")
+    return value
+
+
+def _remap_rule(text: str, source: str) -> RemapRule:
+    try:
+        return RemapRule.parse(text)
+    except RemapError as exc:
+        raise ConfigError(f"config {source}: {exc}") from None
+
+
+def _hosts(value: Any, source: str) -> dict[str, HostPolicy]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"config {source}: hosts must be a table of host names")
+    policies = {}
+    for host, table in value.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"config {source}: hosts.{host} must be a table")
+        unknown = set(table) - _HOST_KEYS
+        if unknown:
+            raise ConfigError(f"config {source}: unknown key hosts.{host}.{sorted(unknown)[0]}")
+        limit = table.get("max_concurrency")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ConfigError(f"config {source}: hosts.{host}.max_concurrency must be a positive integer")
+        interval = table.get("min_interval", 0.0)
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
+            raise ConfigError(f"config {source}: hosts.{host}.min_interval must be a non-negative number of seconds")
+        headers = table.get("headers", {})
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise ConfigError(f"config {source}: hosts.{host}.headers must be a table of strings")
+        policies[host.lower()] = HostPolicy(max_concurrency=limit, min_interval=float(interval), headers=headers)
+    return policies

@@ -1,0 +1,67 @@
+"""Facts about a repository that do not depend on which GitHub API told us: pure functions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+ACTIVE_DAYS = 90
+STALE_DAYS = 365
+
+# Files a "code coming soon" repository typically holds and nothing else.
+_BOILERPLATE = re.compile(
+    r"^(readme|license|licence|copying|citation|contributing|code_of_conduct|security|changelog|notice)(\.\w+)?$"
+    r"|^\.(gitignore|gitattributes|github|gitmodules)$|^(assets|images|imgs|figures|figs|docs|static|media)$",
+    re.IGNORECASE,
+)
+_PROMISE = re.compile(
+    r"coming soon|will be (?:released|available|made (?:public|available)|open[- ]?sourced|uploaded)|to be released"
+    r"|stay tuned|under construction|code (?:is )?(?:not yet|coming)|release (?:the )?code (?:soon|later)",
+    re.IGNORECASE,
+)
+_WEIGHTS_OR_DATA = re.compile(
+    r"huggingface\.co/|\bhf\.co/|drive\.google\.com|zenodo\.org|dropbox\.com|figshare|kaggle\.com/datasets"
+    r"|\.(?:safetensors|ckpt|pth|pt|gguf|onnx)\b|(?:pre-?trained|download) (?:weights|checkpoints|models)",
+    re.IGNORECASE,
+)
+
+
+def activity_class(last_commit: datetime | None, archived: bool, now: datetime | None = None) -> str:
+    """OpenSSF-Scorecard-like maintenance class: active, quiet, stale or archived."""
+    if archived:
+        return "archived"
+    if last_commit is None:
+        return "unknown"
+    age_days = ((now or datetime.now(timezone.utc)) - last_commit).days
+    if age_days <= ACTIVE_DAYS:
+        return "active"
+    return "quiet" if age_days <= STALE_DAYS else "stale"
+
+
+def repo_web_url(full_name: str) -> str:
+    return f"https://github.com/{full_name}"
+
+
+def placeholder_facts(root_names: list[str], readme: str | None, *, empty: bool) -> dict[str, Any]:
+    """Is there code, or only a README promising it? Does the README point at weights or data?"""
+    code = [name for name in root_names if not _BOILERPLATE.match(name)]
+    text = readme or ""
+    return {
+        "placeholder": empty or (bool(root_names) and not code),
+        "readme_promise": bool(_PROMISE.search(text)),
+        "readme_links_weights_or_data": bool(_WEIGHTS_OR_DATA.search(text)),
+        "root_files": len(root_names),
+    }
+
+
+def summary(details: dict[str, Any]) -> str:
+    """One line a reader can act on: "repository exists, active; latest release v1.0"."""
+    parts = ["repository exists, archived (read-only)" if details.get("archived") else f"repository exists, {details['activity']}"]
+    if details.get("empty"):
+        parts.append("empty: no commits")
+    elif details.get("placeholder"):
+        parts.append("placeholder: no code yet" + (", README promises it" if details.get("readme_promise") else ""))
+    release = details.get("latest_release")
+    parts.append(f"latest release {release['tag']}" if release else "no release")
+    return "; ".join(parts)

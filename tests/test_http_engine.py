@@ -1,0 +1,228 @@
+"""The page-checking engine's harder promises: soft 404s, politeness, outages, configuration.
+
+All requests go to 127.0.0.1: the simulated web through a remap rule, or a local server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from checks.config import ConfigError, apply_config
+from checks.http import PageChecker, check_pages
+from checks.hosts import HostPolicy
+from checks.model import Evidence, Observation, State
+from checks.settings import CheckSettings, RemapRule
+from checks.transport import classify_failure
+from simweb import SimulatedWeb
+
+NOT_FOUND_PAGE = "<html><head><title>Page not found</title></head><body>Sorry, this page does not exist.</body></html>"
+SCENARIO: dict[str, Any] = {
+    "hosts": {
+        "spa.example.org": {"body": NOT_FOUND_PAGE},  # every path answers 200 with the same "not found" page
+        "parked.example.org": {"body": "<title>parked.example.org</title><p>This domain is for sale! Buy this domain.</p>"},
+    },
+    "web": {
+        "https://blog.example.org/what-is-a-404": {
+            "body": "<title>What is a 404 page not found error?</title><p>An essay about broken links.</p>"},
+        "https://ok.example.org/": {"title": "Fine"},
+        "https://ok.example.org/busy": {"status": 429, "retry_after": 1},
+        "https://ok.example.org/later": {"title": "Asked after the busy page"},
+        "https://ok.example.org/bot-wall": {"status": 403},
+        "https://ok.example.org/private-stuff": {"title": "Should never be asked"},
+        "https://canary.example.org/": {"title": "The network is up"},
+        "https://deadcanary.example.org/": {"drop": True},
+        "https://polite.example.org/1": {"title": "1"},
+        "https://polite.example.org/2": {"title": "2"},
+        "https://polite.example.org/3": {"title": "3"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatedWeb]:
+    with SimulatedWeb(SCENARIO) as web_:
+        yield web_
+
+
+@pytest.fixture(autouse=True)
+def fresh(sim: SimulatedWeb) -> None:
+    sim.load(SCENARIO)
+    sim.reset_stats()
+
+
+def settings(sim: SimulatedWeb, **changes: Any) -> CheckSettings:
+    base = CheckSettings(remap_rules=tuple(RemapRule.parse(r) for r in sim.remap_rules),
+                         timeout=2.0, total_timeout=20.0, retries=1, backoff=0.05)
+    return replace(base, **changes)
+
+
+def states(result: Any) -> dict[str, State]:
+    return {o.url: o.state for o in result.observations}
+
+
+def test_a_page_that_says_not_found_everywhere_is_a_soft_404(sim: SimulatedWeb) -> None:
+    result = check_pages(["https://spa.example.org/project/paper-code", "https://parked.example.org/",
+                          "https://blog.example.org/what-is-a-404"], settings(sim))
+    by_url = {o.url: o for o in result.observations}
+    assert by_url["https://spa.example.org/project/paper-code"].state is State.DEAD
+    assert "soft 404" in by_url["https://spa.example.org/project/paper-code"].reason
+    assert by_url["https://parked.example.org/"].state is State.DEAD
+    assert "for sale" in by_url["https://parked.example.org/"].reason
+    # a page *about* 404s, on a host that answers real 404s for nonsense paths, is alive
+    assert by_url["https://blog.example.org/what-is-a-404"].state is State.ALIVE
+
+
+def test_soft_404_detection_can_be_turned_off(sim: SimulatedWeb) -> None:
+    result = check_pages(["https://spa.example.org/project/paper-code"], settings(sim, soft404=False))
+    assert states(result) == {"https://spa.example.org/project/paper-code": State.ALIVE}
+
+
+def test_retry_after_is_honoured_and_the_host_is_asked_more_slowly_afterwards(sim: SimulatedWeb) -> None:
+    result = check_pages(["https://ok.example.org/busy"], settings(sim, retries=1))
+    busy = result.observations[0]
+    assert busy.state is State.BLOCKED and busy.evidence.attempts == 2
+    times = [r.at for r in sim.request_log() if r.url.endswith("/busy")]
+    assert len(times) >= 2 and times[-1] - times[0] >= 1.0  # waited at least the Retry-After
+
+
+def test_a_retry_after_beyond_our_patience_is_not_waited_for(sim: SimulatedWeb) -> None:
+    sim.load({**SCENARIO, "web": {**SCENARIO["web"], "https://ok.example.org/busy": {"status": 429, "retry_after": 3600}}})
+    result = check_pages(["https://ok.example.org/busy"], settings(sim, retries=2, max_retry_after=5))
+    assert result.observations[0].evidence.attempts == 1
+    assert "retry after 3600" in result.observations[0].reason
+
+
+def test_per_host_limits_are_data_and_space_requests_out(sim: SimulatedWeb) -> None:
+    policy = {"polite.example.org": HostPolicy(max_concurrency=1, min_interval=0.3)}
+    urls = [f"https://polite.example.org/{i}" for i in (1, 2, 3)]
+    result = check_pages(urls, settings(sim, hosts=policy, soft404=False))
+    assert set(states(result).values()) == {State.ALIVE}
+    times = sorted(r.at for r in sim.request_log() if "polite.example.org" in r.url)
+    assert len(times) == 3
+    assert all(later - earlier >= 0.25 for earlier, later in zip(times, times[1:]))  # 0.3 s apart, give or take
+
+
+def test_excluded_urls_are_skipped_without_a_request_and_accepted_codes_count_as_alive(sim: SimulatedWeb) -> None:
+    config = {"exclude": ["private-stuff"], "accept": [403]}
+    tuned = apply_config(settings(sim), config, "paperwatch.toml")
+    result = check_pages(["https://ok.example.org/private-stuff", "https://ok.example.org/bot-wall"], tuned)
+    assert states(result) == {"https://ok.example.org/private-stuff": State.SKIPPED, "https://ok.example.org/bot-wall": State.ALIVE}
+    assert not any("private-stuff" in r.url for r in sim.request_log())
+
+
+def test_canaries_that_do_not_answer_make_the_run_offline_and_nothing_is_requested(sim: SimulatedWeb) -> None:
+    result = check_pages(["https://ok.example.org/", "https://gone.example.org/x"],
+                         settings(sim, canaries=("https://deadcanary.example.org/",), retries=0))
+    assert result.offline is True
+    assert set(states(result).values()) == {State.UNKNOWN}
+    assert not any("ok.example.org" in r.url or "gone.example.org" in r.url for r in sim.request_log())
+
+
+def test_answering_canaries_let_the_run_go_on(sim: SimulatedWeb) -> None:
+    result = check_pages(["https://ok.example.org/", "https://gone.example.org/x"],
+                         settings(sim, canaries=("https://canary.example.org/",)))
+    assert result.offline is False
+    assert states(result) == {"https://ok.example.org/": State.ALIVE, "https://gone.example.org/x": State.DEAD}
+
+
+def _nxdomain_observation(url: str) -> Observation:
+    return Observation(url=url, state=State.ERROR, reason="host not found: DNS says gone.example does not exist",
+                       checker="http", evidence=Evidence(error="nxdomain"))
+
+
+def test_a_name_that_does_not_exist_is_dead_only_when_the_rest_of_the_web_answered() -> None:
+    """No real DNS query leaves the machine: the verdict logic is fed the failure directly."""
+    nx = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert classify_failure(nx, "gone.example", 5).kind == "nxdomain"
+    assert classify_failure(socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), "x", 5).kind == "dns"
+
+    online = PageChecker(CheckSettings())
+    online.responses_seen, online.network_failures, online.nxdomain = 5, {"https://gone.example/"}, {"https://gone.example/"}
+    judged = online._judge_outage([_nxdomain_observation("https://gone.example/")], canaries_after=True)
+    assert judged.observations[0].state is State.DEAD and not judged.offline
+
+    offline = PageChecker(CheckSettings())
+    offline.responses_seen, offline.network_failures, offline.nxdomain = 0, {"https://gone.example/"}, {"https://gone.example/"}
+    judged = offline._judge_outage([_nxdomain_observation("https://gone.example/")], canaries_after=True)
+    assert judged.observations[0].state is State.UNKNOWN and judged.offline
+
+
+@pytest.fixture()
+def local_server() -> Iterator[tuple[int, list[str]]]:
+    hits: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="internal")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield runner.addresses[0][1], hits
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_a_host_name_that_resolves_to_loopback_is_refused_at_connect_time(local_server: tuple[int, list[str]]) -> None:
+    port, hits = local_server
+    # "0x7f.1" is no IP literal to a string check, but the resolver turns it into 127.0.0.1
+    result = check_pages([f"http://0x7f.1:{port}/secret"], CheckSettings(timeout=2, retries=0))
+    observation = result.observations[0]
+    assert observation.state is State.SKIPPED and "non-public address" in observation.reason
+    assert hits == []
+
+
+def test_allow_private_lets_intranet_users_check_their_hosts(local_server: tuple[int, list[str]]) -> None:
+    port, hits = local_server
+    result = check_pages([f"http://127.0.0.1:{port}/wiki"], CheckSettings(timeout=2, retries=0, allow_private=True))
+    assert result.observations[0].state is State.ALIVE and hits == ["/wiki"]
+
+
+def test_a_config_file_with_an_unknown_key_is_refused_in_one_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        apply_config(CheckSettings(), {"timeuot": 3}, "paperwatch.toml")
+    assert str(info.value) == "config paperwatch.toml: unknown key 'timeuot'"
+    with pytest.raises(ConfigError, match="hosts.github.com.min_interval"):
+        apply_config(CheckSettings(), {"hosts": {"github.com": {"min_interval": "fast"}}}, "paperwatch.toml")
+
+
+def run_check(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("paperwatch")
+    return subprocess.run([str(exe), "check", *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_check_command_exit_codes_and_json(sim: SimulatedWeb, tmp_path: Path) -> None:
+    remap = ["--remap", sim.remap_rules[0], "--timeout", "2"]
+    ok = run_check("https://ok.example.org/", *remap, "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    document = json.loads(ok.stdout)
+    assert document["summary"]["alive"] == 1 and document["results"][0]["evidence"]["status_code"] == 200
+
+    dead = run_check("--input", "-", *remap, stdin="https://ok.example.org/\n# a comment\nhttps://gone.example.org/x\n")
+    assert dead.returncode == 2
+    assert "dead" in dead.stdout and "https://gone.example.org/x" in dead.stdout
+
+    (tmp_path / "paperwatch.toml").write_text('exclude = ["gone"]\n')
+    configured = run_check("https://gone.example.org/x", *remap, cwd=tmp_path)
+    assert configured.returncode == 0 and "skipped" in configured.stdout
+
+    broken = run_check("--input", str(tmp_path / "missing.txt"))
+    assert broken.returncode == 1 and broken.stderr.startswith("paperwatch: error: --input")
