@@ -1,0 +1,379 @@
+"""Extraction's public face: papers and their classified links from files, text or records.
+
+Everything downstream (checking, history, reports) keys on what this returns, so it aims to
+find every URL a paper gives, exactly as written, and nothing that is not a URL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+import json
+import os
+import re
+import sys
+import unicodedata
+import warnings
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any, TextIO
+
+from checks.claims import (
+    claim_of,
+    claims_without_url,
+    is_promise,
+    label_claim,
+    might_claim,
+    sentence_after,
+    sentence_before,
+    sentence_spans,
+)
+from checks.errors import InputError, InputWarning
+from checks.model import Link, Paper
+from checks.sources import (
+    READERS,
+    SNIFF_BYTES,
+    Entry,
+    check_head,
+    decode_chunks,
+    detect_format,
+    entries_from_records,
+)
+from checks.urls import arxiv_id, classify, find_urls
+
+FORMATS = tuple(READERS)
+OUTPUT_FORMATS = ("jsonl", "json", "table")
+
+__all__ = [
+    "FORMATS",
+    "OUTPUT_FORMATS",
+    "IdAllocator",
+    "extract_links",
+    "format_papers",
+    "paper_record",
+    "papers_from_records",
+    "papers_from_text",
+    "read_papers",
+    "slugify",
+    "write_papers",
+]
+
+
+# --- links of one text -----------------------------------------------------------------------
+
+
+def extract_links(text: str) -> list[Link]:
+    """All links in one abstract (or rendered list item), merged by ``normalized``, in order."""
+    return _links_and_spans(text)[0]
+
+
+def _links_and_spans(text: str, labels: Mapping[str, str] | None = None) -> tuple[list[Link], list[tuple[int, int]]]:
+    """Links of ``text`` and the spans of their mentions; ``labels`` (normalized URL → link text)
+    switches claims to the Markdown reading, where link texts are labels or titles, not sentences."""
+    matches = find_urls(text)
+    merged: dict[str, Link] = {}
+    prev_end = 0
+    for i, m in enumerate(matches):
+        link = classify(m.url)
+        next_start = matches[i + 1].start if i + 1 < len(matches) else None
+        before = sentence_before(text, m.start, prev_end)
+        after = sentence_after(text, m.end, next_start)
+        if labels is None:
+            claim = claim_of(before, after, link.kind)
+        else:
+            claim = label_claim(labels.get(link.normalized), after, link.kind)
+        _merge(merged, Link(link.url, link.normalized, link.kind, claim, is_promise(before, after), link.owner,
+                            link.name, link.ref, link.path, link.family))
+        prev_end = m.end
+    return list(merged.values()), [(m.start, m.end) for m in matches]
+
+
+def _merge(merged: dict[str, Link], link: Link) -> None:
+    """Mentions of one URL become one link: the first claim stands; a promise only if every mention promises."""
+    old = merged.get(link.normalized)
+    if old is None:
+        merged[link.normalized] = link
+    elif old.claim is None:
+        merged[link.normalized] = dataclasses.replace(old, claim=link.claim, promise=link.promise)
+    elif old.promise and not link.promise:
+        merged[link.normalized] = dataclasses.replace(old, promise=False)
+
+
+# --- entries to papers -----------------------------------------------------------------------
+
+
+class IdAllocator:
+    """Paper ids for one run: the input's id, else an arXiv id, else a title slug; never twice.
+
+    Remembers 64-bit fingerprints of the ids, not the ids, so that a million-paper run stays
+    small; a fingerprint collision costs at worst an unneeded ``-2`` suffix.
+    """
+
+    def __init__(self) -> None:
+        self._used = _Fingerprints()
+
+    def __call__(self, wanted: str) -> str:
+        candidate, n = wanted, 1
+        while not self._used.add(hash(candidate)):
+            n += 1
+            candidate = f"{wanted}-{n}"
+        return candidate
+
+
+class _Fingerprints:
+    """A set of 64-bit integers in one flat array (open addressing): 16 bytes an entry, not ~70."""
+
+    def __init__(self) -> None:
+        self._slots = array("Q", bytes(8 * 1024))
+        self._count = 0
+
+    def add(self, value: int) -> bool:
+        """Add ``value``; False if it was already there."""
+        key = (value & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
+        slots, mask = self._slots, len(self._slots) - 1
+        i = key & mask
+        while slots[i]:
+            if slots[i] == key:
+                return False
+            i = (i + 1) & mask
+        slots[i] = key
+        self._count += 1
+        if self._count * 2 > len(slots):
+            self._grow()
+        return True
+
+    def _grow(self) -> None:
+        old = self._slots
+        self._slots = array("Q", bytes(16 * len(old)))
+        self._count = 0
+        for key in old:
+            if key:
+                self.add(key)
+
+
+_SLUG_DROP_RE = re.compile(r"[\W_]+")
+
+
+def slugify(title: str, limit: int = 80) -> str:
+    """A stable, readable id from a title (Unicode letters kept, so CJK titles still get one)."""
+    text = _SLUG_DROP_RE.sub("-", unicodedata.normalize("NFKC", title).casefold()).strip("-")
+    if len(text) > limit:
+        text = text[:limit].rsplit("-", 1)[0] if "-" in text[:limit] else text[:limit]
+    return text or "paper"
+
+
+def paper_from_entry(entry: Entry, source: str, ids: IdAllocator) -> Paper:
+    """A ``Paper`` from one input entry: links found, claimed, merged; id allocated."""
+    labels: dict[str, str] | None = None
+    if entry.labels is not None:
+        labels = {}
+        for target, label in entry.labels:
+            labels.setdefault(classify(target.lstrip("[")).normalized, label)
+    found, spans = _links_and_spans(entry.text, labels)
+    merged: dict[str, Link] = {}
+    for url, claim in entry.fields:
+        _merge(merged, dataclasses.replace(classify(url), claim=claim))
+    for link in found:
+        _merge(merged, link)
+    links = tuple(merged.values())
+    missing: tuple[str, ...] = ()
+    if might_claim(entry.text):
+        quiet = [entry.text[a:b] for a, b in _without(sentence_spans(entry.text), spans)]
+        given = {link.claim for link in links}
+        missing = tuple(c for c in claims_without_url(quiet) if c not in given)
+    wanted = entry.id or _arxiv_of(entry.primary_url) or slugify(entry.title)
+    return Paper(id=ids(wanted), title=entry.title, links=links, source=source, claims_without_url=missing)
+
+
+def _without(sentences: list[tuple[int, int]], urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The sentence spans that contain no URL span (both lists sorted: one sweep)."""
+    i = 0
+    for start, end in sentences:
+        while i < len(urls) and urls[i][1] <= start:
+            i += 1
+        if i == len(urls) or urls[i][0] >= end:
+            yield start, end
+
+
+def _arxiv_of(url: str | None) -> str | None:
+    return arxiv_id(classify(url)) if url else None
+
+
+def papers_from_records(records: Iterable[Mapping[str, Any]], *, source: str,
+                        ids: IdAllocator | None = None) -> Iterator[Paper]:
+    """Papers from dicts with title and summary/abstract (plus optional id, github_repo, project_page).
+
+    The seam for API readers such as the Hugging Face daily papers feed: yield its items here.
+    """
+    ids = ids or IdAllocator()
+    for entry in entries_from_records(records, source):
+        yield paper_from_entry(entry, source, ids)
+
+
+def papers_from_text(text: str, *, source: str, input_format: str | None = None) -> list[Paper]:
+    """Papers from an input already in memory (same formats and detection as ``read_papers``)."""
+    fmt = _check_format(input_format, source)
+    if "\x00" in text:
+        raise InputError(source, "binary content (NUL characters), not a text list of papers")
+    if not text.strip():
+        return []
+    fmt = fmt or detect_format(text[:SNIFF_BYTES])
+    ids = IdAllocator()
+    return [paper_from_entry(entry, source, ids) for entry in READERS[fmt]([text], source)]
+
+
+def read_papers(path: str | os.PathLike[str], *, input_format: str | None = None) -> Iterator[Paper]:
+    """Stream papers from a file (``"-"`` is standard input), format detected from content unless forced.
+
+    Missing, unreadable, binary and empty inputs raise ``InputError`` here, before iteration;
+    bytes that are not UTF-8 are replaced and an ``InputWarning`` says so.
+    """
+    source = os.fspath(path)
+    fmt = _check_format(input_format, source)
+    stream = _open(source)
+    try:
+        head = stream.read(SNIFF_BYTES)
+        encoding = check_head(head, source, at_eof=len(head) < SNIFF_BYTES)
+        chunks = decode_chunks(stream, head, source, encoding)
+        first = next(chunks, "")
+        fmt = fmt or detect_format(first[:SNIFF_BYTES])
+    except BaseException:
+        _close(stream)
+        raise
+    return _stream_papers(itertools.chain([first], chunks), fmt, source, stream)
+
+
+def _stream_papers(chunks: Iterable[str], fmt: str, source: str, stream: IO[bytes]) -> Iterator[Paper]:
+    ids = IdAllocator()
+    count = 0
+    try:
+        for entry in READERS[fmt](chunks, source):
+            count += 1
+            yield paper_from_entry(entry, source, ids)
+    finally:
+        _close(stream)
+    if not count:
+        warnings.warn(f"{source}: no papers found (read as {fmt})", InputWarning, stacklevel=2)
+
+
+def _check_format(input_format: str | None, source: str) -> str | None:
+    if input_format is not None and input_format not in READERS:
+        raise InputError(source, f"unknown input format {input_format!r}; expected one of {', '.join(READERS)}")
+    return input_format
+
+
+def _open(source: str) -> IO[bytes]:
+    if source == "-":
+        return sys.stdin.buffer
+    try:
+        return open(source, "rb")
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(source, "is a directory, not a file") from None
+    except PermissionError:
+        raise InputError(source, "permission denied") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read ({exc.strerror or exc})") from None
+
+
+def _close(stream: IO[bytes]) -> None:
+    if stream is not getattr(sys.stdin, "buffer", None):
+        stream.close()
+
+
+# --- output ----------------------------------------------------------------------------------
+
+_LINK_KEYS = ("url", "normalized", "kind", "claim", "promise")
+_OPTIONAL_LINK_KEYS = ("owner", "name", "ref", "path", "family")
+
+
+def paper_record(paper: Paper) -> dict[str, Any]:
+    """The JSON shape of a paper: ``Paper.to_dict`` without the link fields that do not apply."""
+    links = []
+    for link in paper.links:
+        data = link.to_dict()
+        record = {key: data[key] for key in _LINK_KEYS}
+        record.update({key: data[key] for key in _OPTIONAL_LINK_KEYS if data[key] is not None})
+        links.append(record)
+    return {"id": paper.id, "title": paper.title, "source": paper.source, "links": links,
+            "claims_without_url": list(paper.claims_without_url)}
+
+
+def write_papers(papers: Iterable[Paper], stream: TextIO, fmt: str = "jsonl") -> int:
+    """Write papers as ``jsonl`` (one object a line), ``json`` (one array) or ``table``; returns the count."""
+    count = 0
+    if fmt == "jsonl":
+        for paper in papers:
+            stream.write(_json_line(paper) + "\n")
+            count += 1
+        return count
+    if fmt == "json":
+        stream.write("[")
+        for paper in papers:
+            stream.write(("," if count else "") + "\n  " + _json_line(paper))
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+        return count
+    if fmt == "table":
+        return _write_table(papers, stream)
+    raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
+
+
+_LINE_BREAKERS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _json_line(paper: Paper) -> str:
+    """One paper as JSON on one line, even for tools that also split lines at U+0085/U+2028/U+2029."""
+    return json.dumps(paper_record(paper), ensure_ascii=False).translate(_LINE_BREAKERS)
+
+
+def format_papers(papers: Iterable[Paper], fmt: str = "jsonl") -> str:
+    """``write_papers`` into a string."""
+    buffer = io.StringIO()
+    write_papers(papers, buffer, fmt)
+    return buffer.getvalue()
+
+
+_TITLE_WIDTH, _KIND_WIDTH, _CLAIM_WIDTH = 50, 13, 16
+
+
+def _write_table(papers: Iterable[Paper], stream: TextIO) -> int:
+    """People read this: one row per link, papers without links shown only if they claim something."""
+    stream.write(f"{'PAPER':<{_TITLE_WIDTH}}  {'KIND':<{_KIND_WIDTH}}  {'CLAIM':<{_CLAIM_WIDTH}}  URL\n")
+    count = with_links = total_links = claiming = 0
+    for paper in papers:
+        count += 1
+        title = _cut(paper.title, _TITLE_WIDTH)
+        for link in paper.links:
+            claim = (link.claim or "-") + (" (promised)" if link.promise else "")
+            stream.write(f"{_pad(title, _TITLE_WIDTH)}  {link.kind!s:<{_KIND_WIDTH}}  {claim:<{_CLAIM_WIDTH}}  "
+                         f"{link.url}\n")
+            title = ""
+        if paper.claims_without_url:
+            claiming += 1
+            stream.write(f"{_pad(title, _TITLE_WIDTH)}  {'(no URL)':<{_KIND_WIDTH}}  "
+                         f"{', '.join(paper.claims_without_url)}\n")
+        with_links += bool(paper.links)
+        total_links += len(paper.links)
+    stream.write(f"\n{count} papers, {with_links} with links, {total_links} links; "
+                 f"{claiming} claim code, data or a model without giving a URL\n")
+    return count
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cut(text: str, width: int) -> str:
+    """At most ``width`` terminal columns (CJK characters take two)."""
+    if _columns(text) <= width:
+        return text
+    while _columns(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _columns(text))
