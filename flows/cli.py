@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,6 +24,13 @@ from checks.settings import CheckSettings, RemapError, RemapRule
 from reports.store import StoreError, validate_location
 
 EXIT_USAGE = 2
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> str:
+    return f"paperwatch: warning: {message}\n"
+
+
+warnings.formatwarning = _one_line_warning  # input warnings (bad bytes, odd structure) read as one line
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
