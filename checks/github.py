@@ -10,7 +10,7 @@ evidence of death.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 import requests
 import urllib3
 from github import Auth, Github, GithubException, RateLimitExceededException, UnknownObjectException
-from github.Repository import Repository
 from urllib3.util import Retry
 
 from checks.breaker import Breaker
@@ -29,9 +28,11 @@ from checks.settings import CheckSettings
 
 
 class GitHubChecker:
-    def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None):
+    def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,
+                 previous: Mapping[str, Mapping[str, Any]] | None = None):
         self.settings = settings
         self.on_done = on_done
+        self.previous = previous or {}
         self.breaker = Breaker()
         token = settings.github_token()
         # Retry only server errors; rate-limit answers reach PyGithub intact, which names them.
@@ -42,7 +43,6 @@ class GitHubChecker:
             auth=Auth.Token(token) if token else None,
             timeout=int(max(1, settings.timeout)),
             retry=retry,
-            per_page=1,
             seconds_between_requests=None,
             user_agent=settings.user_agent,
         )
@@ -83,10 +83,12 @@ class GitHubChecker:
         return reset.strftime("%H:%M UTC")
 
     def _check_repo(self, link: Link, started: float) -> Observation:
+        """One conditional REST request: a repository unchanged since the last run costs a 304."""
         wanted = f"{link.owner}/{link.name}"
+        cached = self.previous.get(link.normalized) or {}
+        headers = {"If-None-Match": cached["etag"]} if cached.get("etag") else {}
         try:
-            repo = self.client.get_repo(wanted)
-            details = self._details(repo)
+            response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
         except UnknownObjectException:
             return Observation(url=link.normalized, state=State.DEAD, checker="github",
                                reason="repository not found (GitHub API answered 404)",
@@ -102,11 +104,15 @@ class GitHubChecker:
             reason = f"not checked: could not reach the GitHub API at {self.settings.github_api_url} ({type(exc).__name__})"
             self.breaker.failure(reason)
             return self._unknown(link, reason, started, error=f"{type(exc).__name__}: {exc}")
-        evidence = Evidence(status_code=200, final_url=repo.html_url, elapsed_ms=self._ms(started))
-        if repo.full_name.lower() != wanted.lower():
+        if data is None:  # 304 Not Modified: what we stored last time is still true
+            details, status = {**cached, "not_modified": True}, 304
+        else:
+            details, status = {**details_from_rest(data), "etag": response_headers.get("etag")}, 200
+        evidence = Evidence(status_code=status, final_url=repo_web_url(details["full_name"]), elapsed_ms=self._ms(started))
+        if details["full_name"].lower() != wanted.lower():
             return Observation(url=link.normalized, state=State.MOVED, checker="github", evidence=evidence,
-                               reason=f"repository renamed or transferred to {repo.full_name}",
-                               suggested_url=repo_web_url(repo.full_name), details=details)
+                               reason=f"repository renamed or transferred to {details['full_name']}",
+                               suggested_url=repo_web_url(details["full_name"]), details=details)
         if details.get("disabled"):
             return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
                                reason="repository disabled by GitHub", details=details)
@@ -132,53 +138,52 @@ class GitHubChecker:
         return Observation(url=link.normalized, state=State.ERROR, checker="github", evidence=evidence,
                            reason=f"GitHub API error (HTTP {status}{': ' + message if message else ''})")
 
-    def _details(self, repo: Repository) -> dict[str, Any]:
-        """Repository metadata a reader needs: activity, release status, flags."""
-        details: dict[str, Any] = {
-            "full_name": repo.full_name,
-            "description": repo.description,
-            "stars": repo.stargazers_count,
-            "forks": repo.forks_count,
-            "open_issues": repo.open_issues_count,
-            "archived": repo.archived,
-            "disabled": bool(getattr(repo, "disabled", False)),
-            "fork": repo.fork,
-            "parent": repo.parent.full_name if repo.fork and repo.parent else None,
-            "license": repo.license.spdx_id if repo.license else None,
-            "default_branch": repo.default_branch,
-            "topics": list(repo.topics or []),
-            "pushed_at": repo.pushed_at.isoformat() if repo.pushed_at else None,
-        }
-        last_commit: datetime | None = None
-        try:
-            commit = repo.get_commits()[0]
-            last_commit = commit.commit.committer.date
-            details.update(empty=False, last_commit_sha=commit.sha, last_commit_at=last_commit.isoformat())
-        except GithubException as exc:
-            if exc.status != 409:
-                raise
-            details.update(empty=True, last_commit_sha=None, last_commit_at=None)
-        except IndexError:
-            details.update(empty=True, last_commit_sha=None, last_commit_at=None)
-        try:
-            release = repo.get_latest_release()
-            details["latest_release"] = {
-                "tag": release.tag_name,
-                "published_at": release.published_at.isoformat() if release.published_at else None,
-                "prerelease": release.prerelease,
-                "url": release.html_url,
-            }
-        except UnknownObjectException:
-            details["latest_release"] = None
-        details["activity"] = activity_class(last_commit, repo.archived)
-        return details
+
+def details_from_rest(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Metadata from one ``GET /repos/{owner}/{repo}``; activity from ``pushed_at`` (no extra calls)."""
+    pushed = data.get("pushed_at")
+    pushed_at = datetime.fromisoformat(pushed.replace("Z", "+00:00")) if pushed else None
+    license_info = data.get("license") or {}
+    details: dict[str, Any] = {
+        "full_name": data["full_name"],
+        "description": data.get("description"),
+        "stars": data.get("stargazers_count"),
+        "forks": data.get("forks_count"),
+        "open_issues": data.get("open_issues_count"),
+        "archived": bool(data.get("archived")),
+        "disabled": bool(data.get("disabled")),
+        "fork": bool(data.get("fork")),
+        "parent": (data.get("parent") or {}).get("full_name"),
+        "license": license_info.get("spdx_id"),
+        "default_branch": data.get("default_branch"),
+        "topics": list(data.get("topics") or []),
+        "pushed_at": pushed,
+        "empty": data.get("size") == 0,
+    }
+    details["activity"] = activity_class(pushed_at, details["archived"])
+    return details
 
 
+def merge_page_and_api(page: Observation, api: Observation) -> Observation:
+    """Without a token, the repository page says whether it exists; the API, budget allowing, says the rest.
 
-def check_repos(links: Sequence[Link], settings: CheckSettings,
-                on_done: Callable[[Observation], None] | None = None) -> list[Observation]:
-    """Check ``github-repo`` links, one observation per unique repository."""
+    GitHub's own answer through the API wins when there is one; when the API could not be
+    asked (budget, network), the page's answer stands, with the last known metadata.
+    """
+    if api.state in (State.ALIVE, State.MOVED, State.DEAD):
+        return api
+    return page.replace(checker="github", details={**api.details, "metadata_not_refreshed": api.reason},
+                        reason=f"{page.reason} (repository page); metadata not refreshed: {api.reason.removeprefix('not checked: ')}")
+
+
+def check_repos(links: Sequence[Link], settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,
+                previous: Mapping[str, Mapping[str, Any]] | None = None) -> list[Observation]:
+    """Check ``github-repo`` links, one observation per unique repository.
+
+    ``previous`` maps a link's normalized URL to the details stored by the last run (with
+    its ETag), so that unchanged repositories cost one conditional request.
+    """
     repos = [link for link in links if link.kind is LinkKind.GITHUB_REPO]
     if not repos:
         return []
-    return GitHubChecker(settings, on_done).check(repos)
+    return GitHubChecker(settings, on_done, previous).check(repos)

@@ -62,6 +62,7 @@ def summary(details: dict[str, Any]) -> str:
         parts.append("empty: no commits")
     elif details.get("placeholder"):
         parts.append("placeholder: no code yet" + (", README promises it" if details.get("readme_promise") else ""))
-    release = details.get("latest_release")
-    parts.append(f"latest release {release['tag']}" if release else "no release")
+    if "latest_release" in details:  # the REST path does not spend a request on releases
+        release = details["latest_release"]
+        parts.append(f"latest release {release['tag']}" if release else "no release")
     return "; ".join(parts)

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from checks.extract import read_papers
-from checks.github import check_repos
+from checks.github import check_repos, merge_page_and_api
 from checks.http import PageCheckResult, check_pages
 from checks.huggingface import check_artifacts
 from checks.model import Evidence, Link, Observation, Paper, State
@@ -74,8 +74,19 @@ def check_page_links(links: Sequence[Link], settings: CheckSettings) -> PageChec
 
 
 @task(name="check GitHub repositories", cache_policy=NO_CACHE)
-def check_github_links(links: Sequence[Link], settings: CheckSettings) -> list[Observation]:
-    return _checked("GitHub repositories", check_repos, links, settings)
+def check_github_links(links: Sequence[Link], settings: CheckSettings, previous: dict[str, dict[str, Any]]) -> list[Observation]:
+    logger = get_run_logger()
+    with progress("GitHub repositories", len(links), logger) as on_done:
+        return check_repos(list(links), settings, on_done, previous)
+
+
+@task(name="load stored repository metadata", cache_policy=NO_CACHE)
+def stored_metadata(db: str, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+    store = Store.open(db)
+    try:
+        return store.latest_details(urls)
+    finally:
+        store.close()
 
 
 @task(name="check Hugging Face artifacts", cache_policy=NO_CACHE)
@@ -152,26 +163,31 @@ def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper]
     logger.info("run %d: %d unique links (%d web pages, %d GitHub repositories, %d Hugging Face artifacts)",
                 run_id, plan.total, len(plan.http), len(plan.github), len(plan.huggingface))
 
-    pages = check_page_links.submit(plan.http, check_settings)
-    github = check_github_links.submit(plan.github, check_settings)
+    # Without a token the API budget is 60 requests an hour: repository pages say whether repos exist.
+    page_links = plan.http + (() if check_settings.github_token() else plan.github)
+    pages = check_page_links.submit(page_links, check_settings)
+    github = check_github_links.submit(plan.github, check_settings, stored_metadata(db, [link.normalized for link in plan.github]))
     hub = check_hub_links.submit(plan.huggingface, check_settings)
 
-    observations: list[Observation] = []
+    page_observations: dict[str, Observation] = {}
     notes: list[str] = []
     offline = False
     try:
         page_result = pages.result()
-        observations += page_result.observations
+        page_observations = {o.url: o for o in page_result.observations}
         offline, notes = page_result.offline, list(page_result.notes)
     except Exception as exc:
-        observations += _unchecked(plan.http, "http", exc)
+        page_observations = {o.url: o for o in _unchecked(page_links, "http", exc)}
         notes.append(f"the web page check failed ({type(exc).__name__}); its links are unknown")
+    observations: list[Observation] = []
     for future, links, name in ((github, plan.github, "github"), (hub, plan.huggingface, "huggingface")):
         try:
             observations += future.result()
         except Exception as exc:
             observations += _unchecked(links, name, exc)
             notes.append(f"the {name} check failed ({type(exc).__name__}); its links are unknown")
+    observations = [merge_page_and_api(page_observations.pop(o.url), o) if o.url in page_observations else o
+                    for o in observations] + list(page_observations.values())
     unknown = [o for o in observations if o.state is State.UNKNOWN]
     if unknown and not offline:
         reasons = sorted({o.reason.removeprefix("not checked: ") for o in unknown})

@@ -334,6 +334,14 @@ class Store:
                     entry[2].append(CitedLink(row.link_id, row.normalized, row.kind, row.url, row.claim, bool(row.promise)))
         return list(result.values())
 
+    def latest_details(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The metadata each link had at its last completed check (ETags included), for conditional requests."""
+        result: dict[str, dict[str, Any]] = {}
+        names = list(urls)
+        for start in range(0, len(names), 500):
+            result.update(_latest_details(self, names[start:start + 500]))
+        return result
+
     def observations_of_runs(self, run_ids: Sequence[int]) -> dict[int, dict[str, Observation]]:
         """Per run id, the observations keyed by normalized URL."""
         query = (sa.select(observations, links.c.normalized)
@@ -350,6 +358,19 @@ class Store:
                     suggested_url=row.suggested_url, details=dict(row.details or {}),
                     checked_at=datetime.fromisoformat(row.checked_at))
         return result
+
+
+def _latest_details(store: "Store", urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+    latest = (sa.select(sa.func.max(observations.c.id))
+              .join(links, links.c.id == observations.c.link_id)
+              .join(runs, runs.c.id == observations.c.run_id)
+              .where(links.c.normalized.in_(list(urls)), runs.c.status == "completed")
+              .group_by(observations.c.link_id))
+    query = (sa.select(links.c.normalized, observations.c.details)
+             .join(links, links.c.id == observations.c.link_id)
+             .where(observations.c.id.in_(latest)))
+    with store.engine.connect() as conn:
+        return {row.normalized: dict(row.details or {}) for row in conn.execute(query) if row.details}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -113,7 +113,8 @@ def test_github_repositories_each_get_their_state_and_metadata(sim: SimulatedWeb
     alive = result["lab/alive"]
     assert alive.state is State.ALIVE
     assert alive.details["stars"] == 12 and alive.details["license"] == "MIT"
-    assert alive.details["latest_release"]["tag"] == "v2.0" and alive.details["activity"] == "active"
+    assert alive.details["activity"] == "active"
+    assert "latest_release" not in alive.details  # one request per repository without a token: no release call
     moved = result["lab/old-home"]
     assert (moved.state, moved.suggested_url) == (State.MOVED, "https://github.com/lab/new-home")
     assert (result["lab/missing"].state, result["lab/missing"].evidence.status_code) == (State.DEAD, 404)
@@ -125,7 +126,7 @@ def test_github_repositories_each_get_their_state_and_metadata(sim: SimulatedWeb
 
 
 def test_a_spent_github_budget_makes_links_unknown_never_dead(sim: SimulatedWeb) -> None:
-    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "rate_limit": {"anonymous": 4}}})
+    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "rate_limit": {"anonymous": 2}}})
     links = [repo("lab/alive"), repo("lab/missing"), repo("lab/shelved"), repo("lab/dmca"), repo("lab/old-home")]
     observations = check_repos(links, replace(settings(sim), retries=0))
 
@@ -136,7 +137,7 @@ def test_a_spent_github_budget_makes_links_unknown_never_dead(sim: SimulatedWeb)
         if observation.state is State.UNKNOWN:
             assert "rate limit" in observation.reason
     assert sum(o.state is State.UNKNOWN for o in observations) >= 2
-    assert sim.stats()["github"]["requests"] <= 4 + 4  # stops asking once told the budget is gone
+    assert sim.stats()["github"]["requests"] <= 2 + 4  # stops asking once told the budget is gone
 
 
 def test_a_dropped_api_connection_is_unknown_and_one_drop_does_not_stop_the_rest(sim: SimulatedWeb) -> None:
@@ -187,6 +188,16 @@ def test_a_hundred_repositories_cost_two_graphql_points(sim: SimulatedWeb, monke
     assert {o.state for o in observations} == {State.ALIVE}
     usage = sim.stats()["graphql"]["clients"]["ghp_test_token"]
     assert usage == {"requests": 1, "points": 2}
+
+
+def test_without_a_token_an_unchanged_repository_costs_one_conditional_request(sim: SimulatedWeb) -> None:
+    first = check_repos([repo("lab/alive")], settings(sim))[0]
+    assert first.details["etag"]
+    sim.reset_stats()
+    again = check_repos([repo("lab/alive")], settings(sim), previous={first.url: dict(first.details)})[0]
+    assert again.state is State.ALIVE and again.evidence.status_code == 304
+    assert again.details["stars"] == 12 and again.details["not_modified"] is True
+    assert sim.stats()["github"]["requests"] == 1
 
 
 # --- Hugging Face -----------------------------------------------------------------------------

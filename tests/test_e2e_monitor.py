@@ -58,7 +58,6 @@ def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, 
     renamed = links["https://github.com/lab/old-name"]
     assert renamed["suggested_url"] == "https://github.com/lab/new-name"
     assert links["https://github.com/lab/alive-repo"]["details"]["stars"] == 42
-    assert links["https://github.com/lab/alive-repo"]["details"]["latest_release"]["tag"] == "v1.0"
     assert links["https://huggingface.co/lab/good-model"]["details"]["has_weights"] is True
     assert links["https://gone.example.org/paper"]["evidence"]["status_code"] == 404
     moved_page = links["https://old.example.org/project"]
@@ -72,6 +71,25 @@ def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, 
     assert "Renamed Repo Paper" in html and "renamed or transferred to lab/new-name" in html
 
 
+def test_with_a_token_repositories_come_from_one_graphql_query(prefect_api: None, sim: SimulatedWeb, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.monitor import monitor
+
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_e2e_token")
+    sim.reset_stats()
+    result = monitor(sources=[str(DATA / "e2e-papers.md")], db=str(tmp_path / "h.sqlite"), out=str(tmp_path / "out"),
+                     settings=settings_for(sim))
+
+    links = links_by_url(json.loads(Path(result["json"]).read_text()))
+    assert links["https://github.com/lab/alive-repo"]["details"]["latest_release"]["tag"] == "v1.0"
+    assert links["https://github.com/lab/old-name"]["state"] == "moved"
+    assert links["https://github.com/lab/missing-repo"]["state"] == "dead"
+    stats = sim.stats()
+    assert stats["graphql"]["clients"]["ghp_e2e_token"]["requests"] == 1 and stats["github"]["requests"] == 0
+    assert "ghp_e2e_token" not in (tmp_path / "h.sqlite").read_bytes().decode("latin-1")
+    assert "ghp_e2e_token" not in Path(result["json"]).read_text() + Path(result["html"]).read_text()
+
+
 def test_a_second_run_shows_history_and_what_changed(prefect_api: None, sim: SimulatedWeb, tmp_path: Path) -> None:
     from flows.monitor import monitor
 
@@ -79,6 +97,7 @@ def test_a_second_run_shows_history_and_what_changed(prefect_api: None, sim: Sim
     sources = [str(DATA / "e2e-papers.md")]
     monitor(sources=sources, db=db, out=out, settings=settings_for(sim))
     sim.load(_scenario_without_alive_page())
+    sim.reset_stats()
     try:
         second = monitor(sources=sources, db=db, out=out, settings=settings_for(sim))
     finally:
@@ -89,6 +108,10 @@ def test_a_second_run_shows_history_and_what_changed(prefect_api: None, sim: Sim
     assert [h["state"] for h in page["history"]] == ["alive", "dead"]
     assert [(c["url"], c["change"]) for c in report["changes"]] == [("https://alive.example.org/project", "newly dead")]
     assert [r["id"] for r in report["runs"]] == [1, 2]
+    # no token: the stored ETags make each unchanged repository cost one conditional request
+    # (the renamed one also pays for GitHub's 301 from its old name)
+    assert sim.stats()["github"]["requests"] == 3 + 1
+    assert links_by_url(report)["https://github.com/lab/alive-repo"]["evidence"]["status_code"] == 304
 
 
 def _scenario_without_alive_page() -> dict[str, Any]:
