@@ -23,7 +23,7 @@ from urllib3.util import Retry
 from checks.breaker import Breaker
 from checks.github_graphql import GraphQLRepoChecker
 from checks.model import Evidence, Link, LinkKind, Observation, State
-from checks.repo_facts import activity_class, repo_web_url, summary
+from checks.repo_facts import activity_class, repo_observation, repo_web_url
 from checks.settings import CheckSettings
 
 
@@ -109,15 +109,7 @@ class GitHubChecker:
         else:
             details, status = {**details_from_rest(data), "etag": response_headers.get("etag")}, 200
         evidence = Evidence(status_code=status, final_url=repo_web_url(details["full_name"]), elapsed_ms=self._ms(started))
-        if details["full_name"].lower() != wanted.lower():
-            return Observation(url=link.normalized, state=State.MOVED, checker="github", evidence=evidence,
-                               reason=f"repository renamed or transferred to {details['full_name']}",
-                               suggested_url=repo_web_url(details["full_name"]), details=details)
-        if details.get("disabled"):
-            return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
-                               reason="repository disabled by GitHub", details=details)
-        return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence,
-                           reason=summary(details), details=details)
+        return repo_observation(link, details, evidence)
 
     def _from_status(self, link: Link, wanted: str, status: int, data: Any, started: float) -> Observation:
         message = data.get("message", "") if isinstance(data, dict) else ""

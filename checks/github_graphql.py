@@ -19,7 +19,7 @@ from github import Github, GithubException
 
 from checks.breaker import Breaker
 from checks.model import Evidence, Link, Observation, State
-from checks.repo_facts import activity_class, placeholder_facts, repo_web_url, summary
+from checks.repo_facts import activity_class, placeholder_facts, repo_observation, repo_web_url
 
 BATCH_SIZE = 100
 
@@ -162,16 +162,8 @@ class GraphQLRepoChecker:
                                reason=f"GitHub GraphQL gave no answer for this repository ({kind or 'error'}: {message})",
                                evidence=Evidence(error=message, elapsed_ms=elapsed))
         details = details_from_graphql(node)
-        evidence = Evidence(status_code=200, final_url=repo_web_url(details["full_name"]), elapsed_ms=elapsed)
-        if details["full_name"].lower() != wanted.lower():
-            return Observation(url=link.normalized, state=State.MOVED, checker="github", evidence=evidence, details=details,
-                               reason=f"repository renamed or transferred to {details['full_name']}",
-                               suggested_url=repo_web_url(details["full_name"]))
-        if details["disabled"]:
-            return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence, details=details,
-                               reason="repository disabled by GitHub")
-        return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence, details=details,
-                           reason=summary(details))
+        return repo_observation(link, details, Evidence(status_code=200, final_url=repo_web_url(details["full_name"]),
+                                                        elapsed_ms=elapsed))
 
     def _refused(self, links: Sequence[Link], exc: GithubException, started: float) -> list[Observation]:
         message = exc.data.get("message", "") if isinstance(exc.data, dict) else ""

@@ -6,6 +6,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from checks.model import Evidence, Link, Observation, State
+
 ACTIVE_DAYS = 90
 STALE_DAYS = 365
 
@@ -66,3 +68,17 @@ def summary(details: dict[str, Any]) -> str:
         release = details["latest_release"]
         parts.append(f"latest release {release['tag']}" if release else "no release")
     return "; ".join(parts)
+
+
+def repo_observation(link: Link, details: dict[str, Any], evidence: Evidence) -> Observation:
+    """The state of an existing repository: renamed (moved), disabled (dead) or there (alive)."""
+    wanted = f"{link.owner}/{link.name}"
+    if details["full_name"].lower() != wanted.lower():
+        return Observation(url=link.normalized, state=State.MOVED, checker="github", evidence=evidence, details=details,
+                           reason=f"repository renamed or transferred to {details['full_name']}",
+                           suggested_url=repo_web_url(details["full_name"]))
+    if details.get("disabled"):
+        return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence, details=details,
+                           reason="repository disabled by GitHub")
+    return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence, details=details,
+                       reason=summary(details))
