@@ -44,6 +44,7 @@ class GitHubChecker:
             timeout=int(max(1, settings.timeout)),
             retry=retry,
             seconds_between_requests=None,
+            seconds_between_writes=None,  # our only POSTs are read-only GraphQL queries
             user_agent=settings.user_agent,
         )
         self.authenticated = token is not None

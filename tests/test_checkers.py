@@ -180,14 +180,14 @@ def test_with_a_token_repositories_are_asked_in_graphql_batches_with_the_same_ve
     assert stats["github"]["requests"] == 0
 
 
-def test_a_hundred_repositories_cost_two_graphql_points(sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hundred_repositories_cost_one_graphql_point(sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
     many = [{"full_name": f"bulk/repo-{i}"} for i in range(100)]
     sim.load({**SCENARIO, "github": {**SCENARIO["github"], "repos": many}})
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_test_token")
     observations = check_repos([repo(f"bulk/repo-{i}") for i in range(100)], settings(sim))
     assert {o.state for o in observations} == {State.ALIVE}
     usage = sim.stats()["graphql"]["clients"]["ghp_test_token"]
-    assert usage == {"requests": 1, "points": 2}
+    assert usage == {"requests": 1, "points": 1}
 
 
 def test_without_a_token_an_unchanged_repository_costs_one_conditional_request(sim: SimulatedWeb) -> None:
