@@ -83,13 +83,28 @@ class GitHubChecker:
         reset = datetime.fromtimestamp(self.client.rate_limiting_resettime, timezone.utc)
         return reset.strftime("%H:%M UTC")
 
+    @staticmethod
+    def _seconds_to_reset(exc: GithubException) -> float:
+        headers = {key.lower(): value for key, value in (exc.headers or {}).items()}
+        if "retry-after" in headers:
+            return float(headers["retry-after"])
+        reset = headers.get("x-ratelimit-reset")
+        return max(0.0, float(reset) - time.time()) if reset else float("inf")
+
     def _check_repo(self, link: Link, started: float) -> Observation:
         """One conditional REST request: a repository unchanged since the last run costs a 304."""
         wanted = f"{link.owner}/{link.name}"
         cached = self.previous.get(link.normalized) or {}
         headers = {"If-None-Match": cached["etag"]} if cached.get("etag") else {}
         try:
-            response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
+            try:
+                response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
+            except RateLimitExceededException as exc:
+                wait = self._seconds_to_reset(exc)
+                if wait > self.settings.max_retry_after:
+                    raise
+                time.sleep(wait + 0.5)  # the budget resets soon: waiting beats reporting unknown
+                response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
         except UnknownObjectException:
             return Observation(url=link.normalized, state=State.DEAD, checker="github",
                                reason="repository not found (GitHub API answered 404)",

@@ -140,6 +140,12 @@ def test_a_spent_github_budget_makes_links_unknown_never_dead(sim: SimulatedWeb)
     assert sim.stats()["github"]["requests"] <= 2 + 4  # stops asking once told the budget is gone
 
 
+def test_a_budget_that_resets_soon_is_waited_for_instead_of_giving_up(sim: SimulatedWeb) -> None:
+    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "rate_limit": {"anonymous": 1, "reset_in": 2}}})
+    observations = check_repos([repo("lab/alive"), repo("lab/shelved")], replace(settings(sim), retries=0, max_retry_after=10))
+    assert {o.state for o in observations} == {State.ALIVE}
+
+
 def test_a_dropped_api_connection_is_unknown_and_one_drop_does_not_stop_the_rest(sim: SimulatedWeb) -> None:
     result = by_url(check_repos([repo("lab/flaky"), repo("lab/alive")], replace(settings(sim), retries=0)))
     assert result["lab/flaky"].state is State.UNKNOWN and "could not reach the GitHub API" in result["lab/flaky"].reason
