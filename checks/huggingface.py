@@ -113,7 +113,15 @@ class HubChecker:
     @staticmethod
     def _details(link: Link, info: Any) -> dict[str, Any]:
         if link.kind is LinkKind.HF_PAPER:
-            return {"title": getattr(info, "title", None), "published_at": _iso(getattr(info, "published_at", None))}
+            # The Hub's own view of the paper: its code and page, and artifacts that cite it.
+            return {
+                "title": getattr(info, "title", None),
+                "published_at": _iso(getattr(info, "published_at", None)),
+                "github_repo": getattr(info, "github_repo", None),
+                "project_page": getattr(info, "project_page", None),
+                "discovered": {kind: [item.id for item in getattr(info, f"linked_{kind}", None) or []]
+                               for kind in ("models", "datasets", "spaces")},
+            }
         siblings = getattr(info, "siblings", None) or []
         files = [s.rfilename for s in siblings]
         sizes = [s.size for s in siblings if getattr(s, "size", None)]

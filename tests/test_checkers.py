@@ -41,6 +41,8 @@ SCENARIO: dict[str, Any] = {
                    {"id": "lab/gated", "gated": "manual"},
                    {"id": "lab/hub-flaky", "drop": True}],
         "datasets": [{"id": "lab/data"}],
+        "papers": [{"id": "2401.00001", "title": "A paper on the Hub", "github_repo": "https://github.com/lab/alive",
+                    "models": ["lab/weights"], "datasets": ["lab/data"]}],
         "spaces": [{"id": "lab/running", "stage": "RUNNING"}, {"id": "lab/broken-space", "stage": "BUILD_ERROR"},
                    {"id": "lab/sleepy", "stage": "SLEEPING"}],
     },
@@ -222,6 +224,17 @@ def test_hub_artifacts_each_get_their_state(sim: SimulatedWeb) -> None:
     assert result["lab/running"].details["stage"] == "RUNNING" and result["lab/running"].state is State.ALIVE
     assert result["lab/broken-space"].state is State.ERROR and "BUILD_ERROR" in result["lab/broken-space"].reason
     assert result["lab/sleepy"].state is State.ALIVE
+
+
+def test_a_paper_page_records_what_the_hub_links_to_it(sim: SimulatedWeb) -> None:
+    paper = Link(url="https://huggingface.co/papers/2401.00001", normalized="https://huggingface.co/papers/2401.00001",
+                 kind=LinkKind.HF_PAPER, name="2401.00001")
+    missing = replace(paper, url="https://huggingface.co/papers/2401.99999", normalized="https://huggingface.co/papers/2401.99999",
+                      name="2401.99999")
+    found, gone = check_artifacts([paper, missing], settings(sim))
+    assert found.state is State.ALIVE and found.details["github_repo"] == "https://github.com/lab/alive"
+    assert found.details["discovered"] == {"models": ["lab/weights"], "datasets": ["lab/data"], "spaces": []}
+    assert gone.state is State.DEAD
 
 
 def test_an_unreachable_hub_is_unknown(sim: SimulatedWeb) -> None:
