@@ -81,6 +81,10 @@ def retry_after_seconds(value: str) -> float:
             return float("inf")
 
 
+class _OutOfTime(Exception):
+    """The URL used up ``total_timeout`` (counted from its first request, not its wait for a slot)."""
+
+
 @dataclass
 class _Answer:
     """One request's outcome: an HTTP answer, or the failure that prevented one."""
@@ -102,6 +106,10 @@ class _Trace:
     started: float = field(default_factory=time.monotonic)
     hops: list[tuple[int, str]] = field(default_factory=list)
     attempts: int = 0
+    admitted: float | None = None  # when the first request got a slot: waiting in the queue is not the URL's fault
+
+    def out_of_time(self, budget: float) -> bool:
+        return self.admitted is not None and time.monotonic() - self.admitted > budget
 
     def evidence(self, final_url: str, status: int | None = None, error: str | None = None) -> Evidence:
         return Evidence(status_code=status, final_url=final_url, redirects=tuple(self.hops), error=error,
@@ -170,9 +178,8 @@ class PageChecker:
     async def _check_url(self, url: str) -> Observation:
         trace = _Trace(url)
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
-                observation = await self._follow(trace)
-        except TimeoutError:
+            observation = await self._follow(trace)
+        except _OutOfTime:
             self.network_failures.add(url)
             observation = Observation(url=url, state=State.ERROR, checker="http",
                                       reason=f"gave up after {self.settings.total_timeout:g} s (all attempts and redirects)",
@@ -201,7 +208,7 @@ class PageChecker:
                 what = "not requested" if current == url else f"redirect to {current} not followed"
                 return Observation(url=url, state=State.SKIPPED, checker="http", reason=f"{what}: {refusal}",
                                    evidence=trace.evidence(current))
-            answer = await self._fetch(current)
+            answer = await self._fetch(current, trace)
             trace.attempts += answer.attempts
             if answer.status is None:
                 return self._failed(trace, current, answer.failure)
@@ -281,7 +288,7 @@ class PageChecker:
             gate = self._gates[host] = HostGate(policy_for(host, self.settings.hosts), self.settings.per_host)
         return gate
 
-    async def _fetch(self, url: str) -> _Answer:
+    async def _fetch(self, url: str, trace: _Trace) -> _Answer:
         """HEAD, then GET when HEAD is refused or the page must be read; retry transient failures."""
         target = remap(url, self.settings.remap_rules)
         if target is not None:
@@ -290,9 +297,12 @@ class PageChecker:
         gate = self._gate(url)
         answer = _Answer()
         for attempt in range(self.settings.retries + 1):
-            answer = await self._request("HEAD", target, url, gate=gate)
+            if trace.out_of_time(self.settings.total_timeout):
+                raise _OutOfTime
+            answer = await self._request("HEAD", target, url, gate=gate, trace=trace)
             if self._needs_get(answer):
-                answer = await self._request("GET", target, url, gate=gate, read=_SNIFF_BYTES if self.settings.soft404 else 0)
+                answer = await self._request("GET", target, url, gate=gate, trace=trace,
+                                             read=_SNIFF_BYTES if self.settings.soft404 else 0)
             answer.attempts = attempt + 1
             if attempt == self.settings.retries or not self._should_retry(answer):
                 break
@@ -321,10 +331,13 @@ class PageChecker:
             return min(retry_after_seconds(answer.retry_after), self.settings.max_retry_after)
         return self.settings.backoff * (2**attempt) * (0.5 + random.random())
 
-    async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None, read: int = 0) -> _Answer:
+    async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None,
+                       trace: _Trace | None = None, read: int = 0) -> _Answer:
         headers = dict(policy_for((urlsplit(logical).hostname or ""), self.settings.hosts).headers)
         gate = gate or self._gate(logical)
         async with self._global, gate:
+            if trace is not None and trace.admitted is None:
+                trace.admitted = time.monotonic()
             try:
                 async with self.client.stream(method, target, headers=headers) as response:
                     body = await self._read(response, read) if method == "GET" else b""

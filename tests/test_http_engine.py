@@ -40,6 +40,7 @@ SCENARIO: dict[str, Any] = {
         "https://ok.example.org/busy": {"status": 429, "retry_after": 1},
         "https://ok.example.org/later": {"title": "Asked after the busy page"},
         "https://ok.example.org/bot-wall": {"status": 403},
+        "https://ok.example.org/slow": {"delay": 3},
         "https://ok.example.org/private-stuff": {"title": "Should never be asked"},
         "https://canary.example.org/": {"title": "The network is up"},
         "https://deadcanary.example.org/": {"drop": True},
@@ -102,6 +103,13 @@ def test_a_retry_after_beyond_our_patience_is_not_waited_for(sim: SimulatedWeb) 
     result = check_pages(["https://ok.example.org/busy"], settings(sim, retries=2, max_retry_after=5))
     assert result.observations[0].evidence.attempts == 1
     assert "retry after 3600" in result.observations[0].reason
+
+
+def test_a_url_gives_up_after_its_total_budget_however_many_retries_remain(sim: SimulatedWeb) -> None:
+    tight = settings(sim, timeout=0.5, retries=20, backoff=0.01, total_timeout=1.2)
+    observation = check_pages(["https://ok.example.org/slow"], tight).observations[0]
+    assert observation.state is State.ERROR and "gave up after 1.2 s" in observation.reason
+    assert len([r for r in sim.request_log() if r.url.endswith("/slow")]) < 20
 
 
 def test_per_host_limits_are_data_and_space_requests_out(sim: SimulatedWeb) -> None:
