@@ -56,6 +56,7 @@ class HostGate:
         self._next_start = 0.0
         self._lock = asyncio.Lock()
         self.slowed = False
+        self.headers: Any = None  # the request headers for this host, built by the checker on first use
 
     async def __aenter__(self) -> "HostGate":
         await self.semaphore.acquire()
