@@ -28,6 +28,10 @@ class CheckPlan:
     http: tuple[Link, ...]
 
     @property
+    def pages_sites(self) -> dict[str, Link]:
+        return {link.normalized: link for link in self.http if link.kind is LinkKind.GITHUB_PAGES}
+
+    @property
     def total(self) -> int:
         return len(self.github) + len(self.huggingface) + len(self.http)
 

@@ -82,3 +82,11 @@ def repo_observation(link: Link, details: dict[str, Any], evidence: Evidence) ->
                            reason="repository disabled by GitHub")
     return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence, details=details,
                        reason=summary(details))
+
+
+def pages_source_repo(owner: str | None, path: str | None) -> str | None:
+    """The repository a ``*.github.io`` site is built from: ``owner/project`` or ``owner/owner.github.io``."""
+    if not owner:
+        return None
+    first = (path or "").strip("/").split("/", 1)[0]
+    return f"{owner}/{first}" if first else f"{owner}/{owner}.github.io"

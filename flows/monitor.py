@@ -22,7 +22,8 @@ from checks.github import check_repos, merge_page_and_api
 from checks.http import PageCheckResult, check_pages
 from checks.huggingface import check_artifacts
 from checks.model import Evidence, Link, Observation, Paper, State
-from checks.plan import plan_checks
+from checks.plan import CheckPlan, plan_checks
+from checks.repo_facts import pages_source_repo
 from checks.settings import CheckSettings
 from flows.progress import progress
 from reports.report import build_report, write_report
@@ -116,6 +117,13 @@ def finish_and_report(db: str, run_id: int, out: str, offline: bool, notes: Sequ
             "changes": report["changes"], "offline": offline, "notes": list(notes)}
 
 
+def _with_pages_source(observation: Observation, plan: CheckPlan) -> Observation:
+    """A GitHub Pages site is checked as a page; the report also names the repository it is built from."""
+    link = plan.pages_sites.get(observation.url)
+    source = pages_source_repo(link.owner, link.path) if link else None
+    return observation.replace(details={**observation.details, "source_repo": source}) if source else observation
+
+
 def _unchecked(links: Sequence[Link], checker: str, exc: BaseException) -> list[Observation]:
     reason = f"not checked: the {checker} check failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     return [Observation(url=link.normalized, state=State.UNKNOWN, reason=reason, checker=checker,
@@ -187,7 +195,7 @@ def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper]
             observations += _unchecked(links, name, exc)
             notes.append(f"the {name} check failed ({type(exc).__name__}); its links are unknown")
     observations = [merge_page_and_api(page_observations.pop(o.url), o) if o.url in page_observations else o
-                    for o in observations] + list(page_observations.values())
+                    for o in observations] + [_with_pages_source(o, plan) for o in page_observations.values()]
     unknown = [o for o in observations if o.state is State.UNKNOWN]
     if unknown and not offline:
         reasons = sorted({o.reason.removeprefix("not checked: ") for o in unknown})

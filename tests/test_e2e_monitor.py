@@ -54,6 +54,9 @@ def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, 
         "https://alive.example.org/project": "alive",
         "https://gone.example.org/paper": "dead",
         "https://old.example.org/project": "moved",
+        "https://lab.github.io/alive-repo": "alive",
+        "https://github.com/lab/alive-repo/tree/main/src": "alive",
+        "https://github.com/lab/alive-repo/blob/main/old.py": "dead",
     }
     renamed = links["https://github.com/lab/old-name"]
     assert renamed["suggested_url"] == "https://github.com/lab/new-name"
@@ -65,7 +68,8 @@ def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, 
     assert moved_page["evidence"]["final_url"] == "https://new.example.org/project"
     assert moved_page["suggested_url"] == "https://new.example.org/project"
     assert report["run"]["offline"] is False
-    assert result["summary"]["by_state"] == {"alive": 3, "moved": 2, "dead": 3, "blocked": 0, "error": 0,
+    assert links["https://lab.github.io/alive-repo"]["details"]["source_repo"] == "lab/alive-repo"
+    assert result["summary"]["by_state"] == {"alive": 5, "moved": 2, "dead": 4, "blocked": 0, "error": 0,
                                              "skipped": 0, "unknown": 0}
     html = (tmp_path / "out" / "index.html").read_text()
     assert "Renamed Repo Paper" in html and "renamed or transferred to lab/new-name" in html
@@ -134,6 +138,6 @@ def test_with_no_network_nothing_is_called_dead(prefect_api: None, tmp_path: Pat
 
     report = json.loads(Path(result["json"]).read_text())
     assert report["run"]["offline"] is True
-    assert report["summary"]["by_state"]["unknown"] == 8
+    assert report["summary"]["by_state"]["unknown"] == 11
     assert report["summary"]["by_state"]["dead"] == 0
     assert "could not reach the web" in (tmp_path / "out" / "index.html").read_text()
