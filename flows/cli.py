@@ -164,9 +164,12 @@ def main() -> None:
               help="Directory for index.html and report.json.")
 @click.option("--input-format", type=click.Choice(["hf-papers", "markdown", "json", "jsonl"]),
               help="Force the input format instead of detecting it from the content.")
+@click.option("--github-token-secret", metavar="BLOCK",
+              help="Name of a Prefect Secret block holding the GitHub token (used when GITHUB_TOKEN is not set).")
 @api_options
 @checking_options
-def run(sources: tuple[str, ...], db: str, out: str, input_format: str | None, github_api: str | None,
+def run(sources: tuple[str, ...], db: str, out: str, input_format: str | None, github_token_secret: str | None,
+        github_api: str | None,
         hf_endpoint: str | None, config: str | None, remap: tuple[str, ...], allow_private: bool,
         timeout: float | None, max_concurrency: int | None, per_host: int | None) -> None:
     """Check every link in SOURCE files once, record it, and write the report.
@@ -183,7 +186,8 @@ def run(sources: tuple[str, ...], db: str, out: str, input_format: str | None, g
     from flows.monitor import monitor
 
     try:
-        result = monitor(sources=list(sources), db=db, out=out, settings=settings.to_dict(), input_format=input_format)
+        result = monitor(sources=list(sources), db=db, out=out, settings=settings.to_dict(), input_format=input_format,
+                         github_token_secret=github_token_secret)
     except (PaperwatchError, StoreError) as exc:
         fail(str(exc))
     print_outcome(result)

@@ -8,12 +8,14 @@ records what it saw and writes its report.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
@@ -140,10 +142,14 @@ def _publish_artifacts(result: dict[str, Any]) -> None:
 
 @flow(name="monitor", description="Check every code, model, data and project link of a set of papers and report.")
 def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paperwatch-report",
-            settings: dict[str, Any] | None = None, input_format: str | None = None) -> dict[str, Any]:
-    """``settings`` is ``CheckSettings.to_dict()``; tokens come from the environment, never parameters."""
+            settings: dict[str, Any] | None = None, input_format: str | None = None,
+            github_token_secret: str | None = None) -> dict[str, Any]:
+    """``settings`` is ``CheckSettings.to_dict()``. Tokens come from the environment, or from the
+    Prefect Secret block named by ``github_token_secret``; never from parameters."""
     logger = get_run_logger()
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
+    if github_token_secret and not check_settings.github_token():
+        load_token_secret(github_token_secret, check_settings.github_token_env)
 
     papers = extract_papers(sources, input_format)
     run_id = start_run(db, sources, papers, flow_run.get_id())
@@ -155,6 +161,11 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     _publish_artifacts(result)
     logger.info("run %d: report written to %s", run_id, result["html"])
     return result
+
+
+def load_token_secret(block_name: str, env_var: str) -> None:
+    """Put a Prefect Secret block's token where the checkers read tokens, for this run's process only."""
+    os.environ[env_var] = Secret.load(block_name).get()
 
 
 def mark_failed(db: str, run_id: int) -> None:

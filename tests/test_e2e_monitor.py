@@ -7,6 +7,7 @@ through the settings users have: the GitHub API URL, the HF endpoint and a remap
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,22 @@ def test_with_a_token_repositories_come_from_one_graphql_query(prefect_api: None
     assert stats["graphql"]["clients"]["ghp_e2e_token"]["requests"] == 1 and stats["github"]["requests"] == 0
     assert "ghp_e2e_token" not in (tmp_path / "h.sqlite").read_bytes().decode("latin-1")
     assert "ghp_e2e_token" not in Path(result["json"]).read_text() + Path(result["html"]).read_text()
+
+
+def test_a_prefect_secret_block_can_hold_the_github_token(prefect_api: None, sim: SimulatedWeb, tmp_path: Path) -> None:
+    from prefect.blocks.system import Secret
+
+    from flows.monitor import monitor
+
+    Secret(value="ghp_e2e_token").save("paperwatch-github-token", overwrite=True)
+    sim.reset_stats()
+    try:
+        result = monitor(sources=[str(DATA / "e2e-papers.md")], db=str(tmp_path / "h.sqlite"), out=str(tmp_path / "out"),
+                         settings=settings_for(sim), github_token_secret="paperwatch-github-token")
+    finally:
+        os.environ.pop("GITHUB_TOKEN", None)
+    assert sim.stats()["graphql"]["clients"]["ghp_e2e_token"]["requests"] == 1
+    assert "ghp_e2e_token" not in Path(result["json"]).read_text()
 
 
 def test_a_second_run_shows_history_and_what_changed(prefect_api: None, sim: SimulatedWeb, tmp_path: Path) -> None:
