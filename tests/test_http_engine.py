@@ -235,3 +235,43 @@ def test_check_command_exit_codes_and_json(sim: SimulatedWeb, tmp_path: Path) ->
 
     broken = run_check("--input", str(tmp_path / "missing.txt"))
     assert broken.returncode == 1 and broken.stderr.startswith("paperwatch: error: --input")
+
+
+@pytest.fixture()
+def endless_page() -> Iterator[tuple[int, dict[str, int]]]:
+    """A page that would stream 64 MB if the client kept reading, and refuses HEAD."""
+    sent = {"chunks": 0}
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if request.method == "HEAD":
+            return web.Response(status=405, headers={"Allow": "GET"})
+        response = web.StreamResponse(headers={"Content-Type": "text/html"})
+        await response.prepare(request)
+        try:
+            for _ in range(1000):
+                await response.write(b"<p>" + b"x" * 65530 + b"</p>")
+                sent["chunks"] += 1
+                await asyncio.sleep(0.001)
+        except (ConnectionResetError, ConnectionError):
+            pass
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield runner.addresses[0][1], sent
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_a_huge_body_is_not_read_past_the_cap(endless_page: tuple[int, dict[str, int]]) -> None:
+    port, sent = endless_page
+    result = check_pages([f"http://127.0.0.1:{port}/huge"], CheckSettings(allow_private=True, timeout=5, retries=0))
+    assert result.observations[0].state is State.ALIVE
+    assert sent["chunks"] < 1000  # the checker hung up after the first bytes it needed, not after 64 MB
