@@ -109,10 +109,28 @@ def safe_href(url: Any) -> str | None:
     return url.strip() if scheme in ("http", "https") else None
 
 
+HIDDEN_DETAILS = frozenset({"etag"})  # bookkeeping for conditional requests, not news for a reader
+
+
+def display(value: Any) -> str:
+    """A detail value as a person reads it: no Python reprs in the report."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {display(item)}" for key, item in value.items() if item is not None)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(display(item) for item in value) or "—"
+    return str(value)
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["safe_href"] = safe_href
+    env.filters["display"] = display
+    env.globals["hidden_details"] = HIDDEN_DETAILS
     env.filters["short_time"] = lambda iso: (iso or "")[:16].replace("T", " ")
     return env
 

@@ -57,3 +57,4 @@ def test_a_project_page_promising_code_counts_as_code_without_repo_wording() -> 
     verdict = paper_verdict([cited("project", State.ALIVE, claim="code")])
     assert verdict.code == "working"
     assert "code page reachable" in verdict.explanation and "repo" not in verdict.explanation
+
