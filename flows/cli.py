@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
+from checks.daily import daily_papers, daily_source, is_daily_source
 from checks.config import ConfigError, apply_config, find_config, load_config
 from checks.errors import InputError, PaperwatchError
 from checks.settings import CheckSettings, RemapError, RemapRule
@@ -41,7 +42,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 def check_sources(sources: tuple[str, ...]) -> None:
     """Catch the common input mistakes before any flow starts."""
     for source in sources:
-        if source == "-":
+        if source == "-" or is_daily_source(source):
             continue
         path = Path(source)
         if not path.exists():
@@ -156,8 +157,23 @@ def main() -> None:
     """
 
 
+def with_daily(sources: tuple[str, ...], days: tuple[str, ...], error_code: int = EXIT_USAGE) -> tuple[str, ...]:
+    """File sources plus one ``hf-daily:DAY`` source per --hf-daily; at least one is needed."""
+    try:
+        combined = sources + tuple(daily_source(day) for day in days)
+    except InputError as exc:
+        fail(str(exc), error_code)
+    if not combined:
+        fail("no input: give SOURCE files or --hf-daily YYYY-MM-DD", error_code)
+    return combined
+
+
+HF_DAILY_HELP = "Also read the Hugging Face daily papers of that day (YYYY-MM-DD) through the Hub API. Repeatable."
+
+
 @main.command()
-@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.argument("sources", nargs=-1, metavar="SOURCE...")
+@click.option("--hf-daily", "days", multiple=True, metavar="YYYY-MM-DD", help=HF_DAILY_HELP)
 @click.option("--db", default="paperwatch.sqlite", show_default=True, metavar="PATH|URL",
               help="History database: a SQLite file path, or a SQLAlchemy URL (postgresql://...).")
 @click.option("--out", default="paperwatch-report", show_default=True, metavar="DIR",
@@ -168,7 +184,7 @@ def main() -> None:
               help="Name of a Prefect Secret block holding the GitHub token (used when GITHUB_TOKEN is not set).")
 @api_options
 @checking_options
-def run(sources: tuple[str, ...], db: str, out: str, input_format: str | None, github_token_secret: str | None,
+def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, input_format: str | None, github_token_secret: str | None,
         github_api: str | None,
         hf_endpoint: str | None, config: str | None, remap: tuple[str, ...], allow_private: bool,
         timeout: float | None, max_concurrency: int | None, per_host: int | None) -> None:
@@ -178,6 +194,7 @@ def run(sources: tuple[str, ...], db: str, out: str, input_format: str | None, g
     JSON/JSONL records with title and abstract. The run is a Prefect flow: with no
     PREFECT_API_URL set, Prefect starts a temporary local server for it.
     """
+    sources = with_daily(sources, days)
     check_sources(sources)
     check_out_dir(out)
     check_db(db)
@@ -226,19 +243,27 @@ def demo(out: str) -> None:
 
 
 @main.command()
-@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.argument("sources", nargs=-1, metavar="SOURCE...")
+@click.option("--hf-daily", "days", multiple=True, metavar="YYYY-MM-DD", help=HF_DAILY_HELP)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "table"]), default="jsonl", show_default=True,
               help="jsonl: one paper per line; json: one array; table: for people.")
 @click.option("--input-format", type=click.Choice(["hf-papers", "markdown", "json", "jsonl"]),
               help="Force the input format instead of detecting it from the content.")
-def extract(sources: tuple[str, ...], fmt: str, input_format: str | None) -> None:
+@click.option("--hf-endpoint", metavar="URL", envvar="HF_ENDPOINT", show_envvar=True,
+              help="Hugging Face Hub endpoint for --hf-daily. Default: https://huggingface.co.")
+def extract(sources: tuple[str, ...], days: tuple[str, ...], fmt: str, input_format: str | None,
+            hf_endpoint: str | None) -> None:
     """Print the papers and links found in SOURCE files ("-" reads stdin), without checking anything."""
     from checks.extract import read_papers, write_papers
 
+    sources = with_daily(sources, days)
     check_sources(sources)
+    settings = CheckSettings.from_environment(hf_endpoint=hf_endpoint.rstrip("/") if hf_endpoint else None)
     try:
         for source in sources:
-            write_papers(read_papers(source, input_format=input_format), sys.stdout, fmt)
+            found = (daily_papers(source, settings.hf_endpoint, settings.hf_token(), settings.timeout)
+                     if is_daily_source(source) else read_papers(source, input_format=input_format))
+            write_papers(found, sys.stdout, fmt)
     except InputError as exc:
         fail(str(exc))
 

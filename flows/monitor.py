@@ -19,6 +19,7 @@ from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from checks.daily import daily_papers, is_daily_source
 from checks.extract import read_papers
 from checks.github import check_repos, merge_page_and_api
 from checks.http import PageCheckResult, check_pages
@@ -33,11 +34,13 @@ from reports.store import Store
 
 
 @task(name="extract papers", cache_policy=NO_CACHE)
-def extract_papers(sources: Sequence[str], input_format: str | None = None) -> list[Paper]:
+def extract_papers(sources: Sequence[str], settings: CheckSettings, input_format: str | None = None) -> list[Paper]:
     papers: list[Paper] = []
     seen: set[str] = set()
     for source in sources:
-        for paper in read_papers(source, input_format=input_format):
+        found = (daily_papers(source, settings.hf_endpoint, settings.hf_token(), settings.timeout) if is_daily_source(source)
+                 else read_papers(source, input_format=input_format))
+        for paper in found:
             if paper.id not in seen:  # the same paper in two lists is watched once
                 seen.add(paper.id)
                 papers.append(paper)
@@ -49,7 +52,7 @@ def extract_papers(sources: Sequence[str], input_format: str | None = None) -> l
 def source_digest(sources: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for source in sources:
-        if source != "-":
+        if source != "-" and not is_daily_source(source):
             digest.update(Path(source).read_bytes())
     return digest.hexdigest()
 
@@ -151,7 +154,7 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     if github_token_secret and not check_settings.github_token():
         load_token_secret(github_token_secret, check_settings.github_token_env)
 
-    papers = extract_papers(sources, input_format)
+    papers = extract_papers(sources, check_settings, input_format)
     run_id = start_run(db, sources, papers, flow_run.get_id())
     try:
         result = _check_record_report(db, run_id, out, papers, check_settings)
