@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from checks.model import State
 from reports.store import Store
-from reports.verdicts import CitedObservation, paper_verdict, state_changes
+from reports.verdicts import CitedObservation, link_verdict, paper_verdict, state_changes
 
 REPORT_SCHEMA_VERSION = 1
 HISTORY_RUNS = 14
@@ -41,6 +41,8 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
     observed = store.observations_of_runs(run_ids)
     current = observed[run_id]
     previous = observed[run_ids[-2]] if len(run_ids) > 1 else {}
+    since = (datetime.fromisoformat(run.started_at) - timedelta(days=90)).isoformat()
+    histories = store.link_histories(list(current), since, run_id)
 
     paper_entries = []
     for paper_id, title, cited in store.papers_of_run(run_id):
@@ -54,6 +56,7 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
                     for rid in run_ids
                 ],
             }
+            entry["verdict"] = link_verdict(histories.get(link.normalized, [])).to_dict()
             if obs is not None:
                 data = obs.to_dict()
                 entry.update(state=data["state"], reason=data["reason"], checker=data["checker"], evidence=data["evidence"],

@@ -342,6 +342,22 @@ class Store:
             result.update(_latest_details(self, names[start:start + 500]))
         return result
 
+    def link_histories(self, urls: Sequence[str], since: str, up_to_run: int) -> dict[str, list[tuple[datetime, State]]]:
+        """(run start, state) of each link in completed runs since ``since`` up to a run, oldest first."""
+        history: dict[str, list[tuple[datetime, State]]] = {url: [] for url in urls}
+        names = list(urls)
+        with self.engine.connect() as conn:
+            for start in range(0, len(names), 500):
+                query = (sa.select(links.c.normalized, runs.c.started_at, observations.c.state)
+                         .join(links, links.c.id == observations.c.link_id)
+                         .join(runs, runs.c.id == observations.c.run_id)
+                         .where(links.c.normalized.in_(names[start:start + 500]), runs.c.started_at >= since,
+                                runs.c.id <= up_to_run, runs.c.status.in_(("completed", "running")))
+                         .order_by(runs.c.id))
+                for row in conn.execute(query):
+                    history[row.normalized].append((datetime.fromisoformat(row.started_at), State(row.state)))
+        return history
+
     def observations_of_runs(self, run_ids: Sequence[int]) -> dict[int, dict[str, Observation]]:
         """Per run id, the observations keyed by normalized URL."""
         query = (sa.select(observations, links.c.normalized)

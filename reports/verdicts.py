@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from checks.model import LinkKind, Observation, State
 
@@ -147,3 +149,68 @@ def state_changes(previous: Mapping[str, Observation], current: Mapping[str, Obs
             what = "changed"
         changes.append({"url": url, "change": what, "from": before.state.value, "to": now.state.value, "reason": now.reason})
     return changes
+
+
+# --- link verdicts across runs ----------------------------------------------------------------
+
+CONFIRM_RUNS = 2  # K: failing runs with the server's own "gone" before a link is called dead
+CONFIRM_HOURS = 20.0  # T: ... spanning at least this long, so one bad afternoon is not a death
+_UP = (State.ALIVE, State.MOVED)
+_FAILING = (State.DEAD, State.ERROR, State.BLOCKED)
+
+
+@dataclass(frozen=True)
+class LinkVerdict:
+    """What the history says about a link: healthy, degraded (failing, unconfirmed), dead, recovered."""
+
+    status: str
+    dead_since: str | None
+    last_alive: str | None
+    uptime: dict[str, float | None]  # "7d", "30d", "90d": share of known checks that found the link up
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "dead_since": self.dead_since, "last_alive": self.last_alive, "uptime": self.uptime}
+
+
+def _confirmed_death(streak: Sequence[tuple[datetime, State]], k: int, hours: float) -> datetime | None:
+    """When a failing streak holds k "gone" answers spanning the hours, the first of them; else None."""
+    deaths = [when for when, state in streak if state is State.DEAD]
+    if len(deaths) >= k and (streak[-1][0] - deaths[0]) >= timedelta(hours=hours):
+        return deaths[0]
+    return None
+
+
+def link_verdict(history: Sequence[tuple[datetime, State]], now: datetime | None = None,
+                 k: int = CONFIRM_RUNS, hours: float = CONFIRM_HOURS) -> LinkVerdict:
+    """Judge a link from its observations, oldest first.
+
+    ``unknown`` and ``skipped`` say nothing about the link and are passed over; ``error`` and
+    ``blocked`` keep a failing streak going but never confirm a death on their own.
+    """
+    known = [(when, state) for when, state in sorted(history, key=lambda item: item[0])
+             if state not in (State.UNKNOWN, State.SKIPPED)]
+    now = now or (known[-1][0] if known else datetime.now(timezone.utc))
+    uptime = {}
+    for label, days in (("7d", 7), ("30d", 30), ("90d", 90)):
+        window = [state for when, state in known if when >= now - timedelta(days=days)]
+        uptime[label] = round(100.0 * sum(state in _UP for state in window) / len(window), 1) if window else None
+    last_alive = next((when.isoformat() for when, state in reversed(known) if state in _UP), None)
+    if not known:
+        return LinkVerdict("unchecked", None, None, uptime)
+    streak: list[tuple[datetime, State]] = []
+    for when, state in reversed(known):
+        if state not in _FAILING:
+            break
+        streak.insert(0, (when, state))
+    if streak:
+        dead_since = _confirmed_death(streak, k, hours)
+        if dead_since:
+            return LinkVerdict("dead", dead_since.isoformat(), last_alive, uptime)
+        return LinkVerdict("degraded", None, last_alive, uptime)
+    previous_streak: list[tuple[datetime, State]] = []
+    for when, state in reversed(known[:-1]):
+        if state not in _FAILING:
+            break
+        previous_streak.insert(0, (when, state))
+    recovered = bool(previous_streak) and _confirmed_death(previous_streak, k, hours) is not None
+    return LinkVerdict("recovered" if recovered else "healthy", None, last_alive, uptime)

@@ -127,6 +127,8 @@ def test_a_second_run_shows_history_and_what_changed(prefect_api: None, sim: Sim
     report = json.loads(Path(second["json"]).read_text())
     page = links_by_url(report)["https://alive.example.org/project"]
     assert [h["state"] for h in page["history"]] == ["alive", "dead"]
+    # one "gone" answer is not yet a death: it takes two, at least 20 hours apart
+    assert page["verdict"]["status"] == "degraded" and page["verdict"]["uptime"]["7d"] == 50.0
     assert [(c["url"], c["change"]) for c in report["changes"]] == [("https://alive.example.org/project", "newly dead")]
     assert [r["id"] for r in report["runs"]] == [1, 2]
     # no token: the stored ETags make each unchanged repository cost one conditional request

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from checks.model import Observation, State
-from reports.verdicts import CitedObservation, paper_verdict, state_changes
+from reports.verdicts import CitedObservation, link_verdict, paper_verdict, state_changes
 
 
 def cited(kind: str, state: State | None, claim: str | None = None, promise: bool = False, **details: object) -> CitedObservation:
@@ -58,3 +60,36 @@ def test_a_project_page_promising_code_counts_as_code_without_repo_wording() -> 
     assert verdict.code == "working"
     assert "code page reachable" in verdict.explanation and "repo" not in verdict.explanation
 
+
+
+def _history(*states: str, hours_apart: float = 24) -> list[tuple[datetime, State]]:
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    return [(start + timedelta(hours=i * hours_apart), State(state)) for i, state in enumerate(states)]
+
+
+def test_one_dead_answer_is_degraded_and_two_a_day_apart_are_dead() -> None:
+    assert link_verdict(_history("alive", "dead")).status == "degraded"
+    verdict = link_verdict(_history("alive", "dead", "dead"))
+    assert verdict.status == "dead" and verdict.dead_since == "2026-11-02T00:00:00+00:00"
+    assert verdict.last_alive == "2026-11-01T00:00:00+00:00"
+
+
+def test_two_dead_answers_an_hour_apart_are_not_yet_a_death() -> None:
+    assert link_verdict(_history("alive", "dead", "dead", hours_apart=1)).status == "degraded"
+
+
+def test_errors_blocks_and_our_blind_spots_never_confirm_a_death() -> None:
+    assert link_verdict(_history("alive", "error", "error", "blocked", "error")).status == "degraded"
+    assert link_verdict(_history("alive", "unknown", "unknown", "unknown")).status == "healthy"
+    # an outage day in between neither breaks nor extends the streak
+    assert link_verdict(_history("alive", "dead", "unknown", "dead")).status == "dead"
+
+
+def test_a_confirmed_death_that_answers_again_has_recovered_and_a_flap_is_healthy() -> None:
+    assert link_verdict(_history("alive", "dead", "dead", "alive")).status == "recovered"
+    assert link_verdict(_history("alive", "dead", "alive")).status == "healthy"
+
+
+def test_uptime_counts_only_checks_that_could_tell() -> None:
+    verdict = link_verdict(_history("alive", "alive", "unknown", "dead", "alive"))
+    assert verdict.uptime["7d"] == 75.0
