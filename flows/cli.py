@@ -31,9 +31,6 @@ def _one_line_warning(message: Warning | str, category: type[Warning], *_: objec
     return f"paperwatch: warning: {message}\n"
 
 
-warnings.formatwarning = _one_line_warning  # input warnings (bad bytes, odd structure) read as one line
-
-
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     click.echo(f"paperwatch: error: {message}", err=True)
     sys.exit(code)
@@ -155,6 +152,7 @@ def main() -> None:
       paperwatch extract examples/awesome-llm.md --format table
       paperwatch check https://example.org/ --input more-urls.txt
     """
+    warnings.formatwarning = _one_line_warning  # input warnings (bad bytes, odd structure) read as one line
 
 
 def with_daily(sources: tuple[str, ...], days: tuple[str, ...], error_code: int = EXIT_USAGE) -> tuple[str, ...]:
