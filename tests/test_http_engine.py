@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,24 @@ def test_a_name_that_does_not_exist_is_dead_only_when_the_rest_of_the_web_answer
     assert judged.observations[0].state is State.UNKNOWN and judged.offline
 
 
+@contextmanager
+def serve(handler: Any) -> Iterator[int]:
+    """A one-route aiohttp server on 127.0.0.1 in its own thread; yields its port."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield runner.addresses[0][1]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
 @pytest.fixture()
 def local_server() -> Iterator[tuple[int, list[str]]]:
     hits: list[str] = []
@@ -176,18 +195,8 @@ def local_server() -> Iterator[tuple[int, list[str]]]:
         hits.append(request.path)
         return web.Response(text="internal")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield runner.addresses[0][1], hits
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with serve(handler) as port:
+        yield port, hits
 
 
 def test_a_host_name_that_resolves_to_loopback_is_refused_at_connect_time(local_server: tuple[int, list[str]]) -> None:
@@ -256,18 +265,8 @@ def endless_page() -> Iterator[tuple[int, dict[str, int]]]:
             pass
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield runner.addresses[0][1], sent
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with serve(handler) as port:
+        yield port, sent
 
 
 def test_a_huge_body_is_not_read_past_the_cap(endless_page: tuple[int, dict[str, int]]) -> None:
