@@ -34,3 +34,30 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+def _service(variable: str, what: str) -> str:
+    """The address of a system service `./dev test` provides, or skip/fail saying why.
+
+    Outside CI a developer without PostgreSQL or chromium still runs every other test; in CI
+    (`PAPERWATCH_REQUIRE_SERVICES=1`, set by .ci/run) a missing service is a failure, never a skip.
+    """
+    value = os.environ.get(variable, "")
+    if value:
+        return value
+    message = f"{what} not available: {variable} is not set (./dev test sets it when it can start {what})"
+    if os.environ.get("PAPERWATCH_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """SQLAlchemy URL of the test PostgreSQL database (role may create databases)."""
+    return _service("PAPERWATCH_TEST_POSTGRES", "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path of Debian's chromium for Playwright's `executable_path`."""
+    return _service("PAPERWATCH_TEST_CHROMIUM", "chromium")
