@@ -371,15 +371,21 @@ def paperwatch_driver(argv: list[str]) -> None:
                              timeout=args.timeout, retries=0)
     if args.total_timeout:
         settings = dataclasses.replace(settings, total_timeout=args.total_timeout)
-    result = check_pages(urls, settings)
+    states: collections.Counter[str] = collections.Counter()
+    moved_to: collections.Counter[str] = collections.Counter()
+    odd: list[str] = []
+
+    def tally(obs: Any) -> None:
+        """The engine's streaming API: observations are counted as they come, none is kept."""
+        states[obs.state.value] += 1
+        if obs.state.value not in ("alive", "moved", "dead") and len(odd) < 5:
+            odd.append(f"{obs.url}: {obs.state.value}: {obs.reason}")
+        if obs.state.value == "moved":
+            moved_to["same-host /ok/" if obs.suggested_url and "/ok/" in obs.suggested_url else str(obs.suggested_url)] += 1
+
+    result = check_pages(urls, settings, sink=tally)
     t2 = time.perf_counter()
-    states = collections.Counter(obs.state.value for obs in result.observations)
-    odd = [f"{obs.url}: {obs.state.value}: {obs.reason}" for obs in result.observations
-           if obs.state.value not in ("alive", "moved", "dead")][:5]
-    moved_to = collections.Counter(
-        "same-host /ok/" if obs.suggested_url and "/ok/" in obs.suggested_url else str(obs.suggested_url)
-        for obs in result.observations if obs.state.value == "moved")
-    print(json.dumps({"states": dict(states), "observations": len(result.observations), "offline": result.offline,
+    print(json.dumps({"states": dict(states), "observations": sum(states.values()), "offline": result.offline,
                       "notes": list(result.notes), "import_s": t1 - t0, "check_s": t2 - t1, "odd": odd,
                       "moved_to": dict(moved_to)}))
 

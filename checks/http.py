@@ -25,7 +25,7 @@ from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
 from checks.settings import CheckSettings, remap
 from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
-from checks.transport import Failure, build_client, classify_failure
+from checks.transport import DEFAULT_HEADERS, Failure, PageTransport, classify_failure
 
 T = TypeVar("T")
 
@@ -36,6 +36,7 @@ REDIRECTOR_HOSTS = frozenset(
 )
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _SNIFF_BYTES = 16 * 1024  # enough of a page to read its title and a "not found" sentence
+WORKERS_PER_SLOT = 4  # URLs in progress per global slot: enough that hosts at their limit never starve the run
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,11 @@ class _Trace:
 class PageChecker:
     """One run's worth of page checks, sharing a client, limits and the outage view."""
 
-    def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None):
+    def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,
+                 sink: Callable[[Observation], None] | None = None):
         self.settings = settings
         self.on_done = on_done
+        self.sink = sink
         self._global = asyncio.Semaphore(settings.max_concurrency)
         self._gates: dict[str, HostGate] = {}
         self._trusted_hosts: set[str] = set()
@@ -131,20 +134,52 @@ class PageChecker:
 
     async def run(self, urls: Sequence[str]) -> PageCheckResult:
         unique = list(dict.fromkeys(urls))
-        async with build_client(max_connections=self.settings.max_concurrency, timeout=self.settings.timeout,
-                                user_agent=self.settings.user_agent, trusted_hosts=self._trusted_hosts,
-                                allow_private=self.settings.allow_private) as client:
-            self.client = client
-            self._extensions = {"timeout": client.timeout.as_dict()}
+        async with PageTransport(max_connections=self.settings.max_concurrency, trusted_hosts=self._trusted_hosts,
+                                 allow_private=self.settings.allow_private) as transport:
+            self.transport = transport
+            self._extensions = {"timeout": httpx.Timeout(self.settings.timeout).as_dict()}
             if self.settings.canaries and not await self._canaries_answer():
                 reason = "not checked: the monitor had no network (no canary URL answered before the run)"
                 observations = [self._finish(Observation(url=url, state=State.UNKNOWN, reason=reason, checker="http",
                                                          evidence=Evidence(attempts=0))) for url in unique]
-                return PageCheckResult(tuple(observations), offline=True,
-                                       notes=("no canary URL answered: the monitor was offline, so no page was checked",))
-            observations = list(await asyncio.gather(*(self._check_url(url) for url in unique)))
+                return self._hand_over(PageCheckResult(
+                    tuple(observations), offline=True,
+                    notes=("no canary URL answered: the monitor was offline, so no page was checked",)))
+            observations = await self._check_all(unique)
             canaries_after = await self._canaries_answer() if self.settings.canaries else True
-        return self._judge_outage(observations, canaries_after)
+        return self._hand_over(self._judge_outage(observations, canaries_after))
+
+    def _final(self, observation: Observation) -> bool:
+        """Only network failures and "host not found" wait for the run's outage judgement."""
+        return observation.url not in self.network_failures and observation.url not in self.nxdomain
+
+    def _hand_over(self, result: PageCheckResult) -> PageCheckResult:
+        """With a sink, the last observations go to it and the result keeps only the run's outage view."""
+        if self.sink is None:
+            return result
+        for observation in result.observations:
+            self.sink(observation)
+        return PageCheckResult((), offline=result.offline, notes=result.notes)
+
+    async def _check_all(self, urls: list[str]) -> list[Observation]:
+        """Check with a bounded set of workers, not one task per URL, so memory does not grow with N.
+
+        Workers outnumber the global limit so that some waiting at a busy host never leave the
+        run's slots idle; a URL takes a global slot only once its host has admitted it.
+        """
+        results: list[Observation | None] = [None] * len(urls)
+        queue = iter(enumerate(urls))
+
+        async def worker() -> None:
+            for index, url in queue:
+                observation = await self._check_url(url)
+                if self.sink is not None and self._final(observation):
+                    self.sink(observation)  # streamed: nothing about this URL is kept
+                else:
+                    results[index] = observation
+
+        await asyncio.gather(*(worker() for _ in range(min(len(urls), WORKERS_PER_SLOT * self.settings.max_concurrency))))
+        return [observation for observation in results if observation is not None]
 
     def _judge_outage(self, observations: list[Observation], canaries_after: bool) -> PageCheckResult:
         """Network failures are ours when nothing answered (or the canaries fell silent)."""
@@ -335,12 +370,12 @@ class PageChecker:
     async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None,
                        trace: _Trace | None = None, read: int = 0) -> _Answer:
         gate = gate or self._gate(logical)
-        async with self._global, gate:
+        async with gate, self._global:
             if trace is not None and trace.admitted is None:
                 trace.admitted = time.monotonic()
             try:
                 request = httpx.Request(method, target, headers=self._headers_for(gate), extensions=self._extensions)
-                response = await self.client.send(request, stream=True)
+                response = await self.transport.handle_async_request(request)
                 try:
                     body = await self._read(response, read) if method == "GET" else b""
                 finally:
@@ -353,9 +388,9 @@ class PageChecker:
                 return _Answer(failure=classify_failure(exc, urlsplit(logical).hostname or "", self.settings.timeout))
 
     def _headers_for(self, gate: HostGate) -> httpx.Headers:
-        """Request headers, built once per host: httpx's per-request header merging is a large share of its CPU cost."""
+        """Request headers, built once per host: converting headers per request is a large share of the CPU cost."""
         if gate.headers is None:
-            gate.headers = httpx.Headers({**self.client.headers, **gate.policy.headers})
+            gate.headers = httpx.Headers({"User-Agent": self.settings.user_agent, **DEFAULT_HEADERS, **gate.policy.headers})
         return gate.headers
 
     async def _read(self, response: httpx.Response, limit: int) -> bytes:
@@ -396,11 +431,18 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def check_pages_async(urls: Sequence[str], settings: CheckSettings,
-                            on_done: Callable[[Observation], None] | None = None) -> PageCheckResult:
-    return await PageChecker(settings, on_done).run(urls)
+                            on_done: Callable[[Observation], None] | None = None,
+                            sink: Callable[[Observation], None] | None = None) -> PageCheckResult:
+    return await PageChecker(settings, on_done, sink).run(urls)
 
 
 def check_pages(urls: Sequence[str], settings: CheckSettings,
-                on_done: Callable[[Observation], None] | None = None) -> PageCheckResult:
-    """Check page URLs (deduplicated) and return one observation per unique URL."""
-    return run_sync(check_pages_async(urls, settings, on_done))
+                on_done: Callable[[Observation], None] | None = None,
+                sink: Callable[[Observation], None] | None = None) -> PageCheckResult:
+    """Check page URLs (deduplicated) and return one observation per unique URL.
+
+    ``on_done`` sees each URL as soon as it is checked (progress). With ``sink``, final
+    observations are handed to it instead of being returned, so memory stays flat however
+    many URLs there are; network failures reach it at the end, after the outage judgement.
+    """
+    return run_sync(check_pages_async(urls, settings, on_done, sink))

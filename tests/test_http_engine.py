@@ -274,3 +274,43 @@ def test_a_huge_body_is_not_read_past_the_cap(endless_page: tuple[int, dict[str,
     result = check_pages([f"http://127.0.0.1:{port}/huge"], CheckSettings(allow_private=True, timeout=5, retries=0))
     assert result.observations[0].state is State.ALIVE
     assert sent["chunks"] < 1000  # the checker hung up after the first bytes it needed, not after 64 MB
+
+
+def test_a_sink_receives_every_url_once_with_the_same_verdicts_and_nothing_is_kept(sim: SimulatedWeb) -> None:
+    urls = ["https://ok.example.org/", "https://gone.example.org/x", "https://ok.example.org/bot-wall",
+            "https://spa.example.org/code", "https://ok.example.org/"]
+    returned = states(check_pages(urls, settings(sim)))
+    streamed: list[Observation] = []
+    result = check_pages(urls, settings(sim), sink=streamed.append)
+    assert result.observations == ()
+    assert sorted(o.url for o in streamed) == sorted(set(urls))
+    assert {o.url: o.state for o in streamed} == returned
+
+
+def test_offline_verdicts_reach_the_sink_as_unknown_after_the_outage_judgement(sim: SimulatedWeb) -> None:
+    streamed: list[Observation] = []
+    result = check_pages(["https://ok.example.org/", "https://gone.example.org/x"],
+                         settings(sim, canaries=("https://deadcanary.example.org/",), retries=0), sink=streamed.append)
+    assert result.offline and result.observations == ()
+    assert {o.state for o in streamed} == {State.UNKNOWN} and len(streamed) == 2
+
+
+def test_pages_get_our_user_agent_and_host_headers_and_no_cookie_travels_between_requests() -> None:
+    seen: list[dict[str, str]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers))
+        response = web.Response(text="hello")
+        response.set_cookie("session", "secret-from-first-page")
+        return response
+
+    with serve(handler) as port:
+        host = f"127.0.0.1:{port}"
+        policy = {"127.0.0.1": HostPolicy(headers={"X-Lab": "vision"})}
+        result = check_pages([f"http://{host}/a", f"http://{host}/b"],
+                             CheckSettings(allow_private=True, user_agent="paperwatch-test/1", hosts=policy))
+    assert {o.state for o in result.observations} == {State.ALIVE}
+    assert len(seen) == 2
+    for headers in seen:
+        assert headers["User-Agent"] == "paperwatch-test/1" and headers["X-Lab"] == "vision" and headers["Host"] == host
+        assert "Cookie" not in headers
