@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import random
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -351,6 +352,8 @@ class PageChecker:
     def _needs_get(self, head: _Answer) -> bool:
         if head.status is None:  # a dropped HEAD may be the server's dislike of HEAD; timeouts are not retried as GET
             return head.failure is not None and head.failure.kind in ("dropped", "other")
+        if head.status == 429 or head.retry_after:
+            return False  # a host that asked us to wait is not asked again at once, not even with GET
         if not 200 <= head.status < 400:
             return True  # confirm any failure with GET: some servers answer HEAD wrongly
         return self.settings.soft404 and 200 <= head.status < 300 and is_html(head.content_type)
@@ -382,8 +385,15 @@ class PageChecker:
                     await response.aclose()
                 self.responses_seen += 1
                 wanted = _answer_headers(response.headers.raw)
-                return _Answer(status=response.status_code, location=wanted.get(b"location"),
-                               retry_after=wanted.get(b"retry-after"), content_type=wanted.get(b"content-type"), body=body)
+                retry_after = wanted.get(b"retry-after")
+                budget_wait = rate_limit_wait(wanted)
+                if budget_wait is not None:
+                    if response.status_code in (429, 503) and retry_after is None:
+                        retry_after = str(math.ceil(budget_wait))
+                    elif response.status_code < 400:  # answered, but the host's budget for us is spent: pace ourselves
+                        gate.back_off(min(budget_wait, self.settings.max_retry_after))
+                return _Answer(status=response.status_code, location=wanted.get(b"location"), retry_after=retry_after,
+                               content_type=wanted.get(b"content-type"), body=body)
             except (httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
                 return _Answer(failure=classify_failure(exc, urlsplit(logical).hostname or "", self.settings.timeout))
 
@@ -407,11 +417,35 @@ class PageChecker:
         return b"".join(chunks)[:cap]
 
 
-_ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type"})
+_ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type", b"x-ratelimit-remaining",
+                             b"x-ratelimit-reset", b"ratelimit-remaining", b"ratelimit-reset"})
+
+
+def rate_limit_wait(headers: dict[bytes, str], now: float | None = None) -> float | None:
+    """Seconds until a spent rate-limit budget resets, from ``X-RateLimit-*`` or IETF ``RateLimit-*`` headers.
+
+    ``None`` unless the host says no requests remain. A reset above 10^9 is an epoch time (GitHub's
+    ``X-RateLimit-Reset``), anything smaller a number of seconds (the IETF draft's ``RateLimit-Reset``).
+    """
+    for remaining_name, reset_name in ((b"x-ratelimit-remaining", b"x-ratelimit-reset"),
+                                       (b"ratelimit-remaining", b"ratelimit-reset")):
+        remaining, reset = headers.get(remaining_name), headers.get(reset_name)
+        if remaining is None or reset is None:
+            continue
+        try:
+            if int(remaining.split(",")[0].strip()) > 0:
+                return None
+            value = float(reset.split(",")[0].strip())
+        except ValueError:
+            continue
+        if value > 1e9:
+            value -= time.time() if now is None else now
+        return max(0.0, value)
+    return None
 
 
 def _answer_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
-    """The three headers a verdict needs, in one pass (httpx's per-name lookup decodes every header each time)."""
+    """The few headers a verdict needs, in one pass (httpx's per-name lookup decodes every header each time)."""
     found: dict[bytes, str] = {}
     for name, value in raw:
         lowered = name.lower()

@@ -314,3 +314,42 @@ def test_pages_get_our_user_agent_and_host_headers_and_no_cookie_travels_between
     for headers in seen:
         assert headers["User-Agent"] == "paperwatch-test/1" and headers["X-Lab"] == "vision" and headers["Host"] == host
         assert "Cookie" not in headers
+
+
+def test_rate_limit_headers_without_retry_after_are_waited_for_and_slow_the_host() -> None:
+    """A 429 that only says X-RateLimit-Remaining: 0 / X-RateLimit-Reset is retried after the reset,
+    and a 200 that says the budget is spent makes the next request to that host wait."""
+    import time as clock
+    hits: list[tuple[str, float]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        hits.append((request.path, clock.monotonic()))
+        reset = str(int(clock.time()) + 2)  # epoch seconds, as GitHub sends it
+        if request.path == "/limited" and sum(1 for path, _ in hits if path == "/limited") == 1:
+            return web.Response(status=429, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+        if request.path == "/spent":
+            return web.Response(text="ok", headers={"RateLimit-Remaining": "0", "RateLimit-Reset": "1"})
+        return web.Response(text="ok")
+
+    with serve(handler) as port:
+        base = f"http://127.0.0.1:{port}"
+        limited = check_pages([f"{base}/limited"], CheckSettings(allow_private=True, retries=1, max_retry_after=5))
+        hits.clear()
+        checker_settings = CheckSettings(allow_private=True, per_host=1, retries=0, max_retry_after=5)
+        check_pages([f"{base}/spent", f"{base}/after"], checker_settings)
+    observation = limited.observations[0]
+    assert observation.state is State.ALIVE and observation.evidence.attempts == 2
+    assert observation.evidence.elapsed_ms >= 900
+    (first, t0), (second, t1) = sorted(hits, key=lambda hit: hit[1])[:2]
+    assert (first, second) == ("/spent", "/after") and t1 - t0 >= 0.9
+
+
+def test_a_rate_limit_reset_beyond_our_patience_leaves_the_link_blocked_not_dead() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=429, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "3600"})
+
+    with serve(handler) as port:
+        result = check_pages([f"http://127.0.0.1:{port}/x"], CheckSettings(allow_private=True, retries=2, max_retry_after=2))
+    observation = result.observations[0]
+    assert observation.state is State.BLOCKED and observation.evidence.attempts == 1
+    assert "retry after 3600" in observation.reason
