@@ -307,10 +307,16 @@ def main(argv: list[str] | None = None) -> int:
             repos, n = corpus.repo_links, len(corpus.repo_links)
 
             set_token(TOKEN)
-            run, _ = measure(sim, "paperwatch first run", "token", n, lambda: check_repos(repos, settings))
+            # Each token run is handed what the last one stored, as the flow does: release count and
+            # topics ("slow facts") are carried over or refreshed within the 0.02-point budget.
+            run, stored = measure(sim, "paperwatch first run", "token", n, lambda: check_repos(repos, settings))
             runs.append(run)
-            run, _ = measure(sim, "paperwatch re-run", "token", n, lambda: check_repos(repos, settings))
-            runs.append(run)
+            for label in ("paperwatch re-run", "paperwatch 3rd run"):
+                before = {o.url: dict(o.details) for o in stored}
+                run, stored = measure(sim, label, "token", n, lambda: check_repos(repos, settings, previous=before))
+                runs.append(run)
+            found = [o for o in stored if o.state.value in ("alive", "moved")]
+            slow_facts = f"{sum('release_count' in o.details for o in found)} of {len(found)} found repositories"
 
             set_token(None)
             run, first = measure(sim, "paperwatch first run", "anonymous", n, lambda: check_repos(repos, settings))
@@ -350,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "PASS" if worst <= GOAL_TOKEN_POINTS + 1e-12 else "MISS"
     print(f"{verdict}  goal 1, token: at most {GOAL_TOKEN_POINTS} rate-limit points per repository per run -> "
           f"worst run {worst:.3f} ({', '.join(f'{r.name}: {r.points} points' for r in token_runs)})")
+    print(f"      release count and topics after the 3rd token run: {slow_facts}")
 
     unchanged = [k for k in ("ordinary", "archived", "empty") if k in rerun]
     worst_requests = max(rerun[k]["max_requests"] for k in unchanged)

@@ -53,7 +53,8 @@ class GitHubChecker:
         unique = list({link.normalized: link for link in links}.values())
         try:
             if self.authenticated:
-                return GraphQLRepoChecker(self.client, self.settings.github_api_url, self.breaker, self.on_done).check(unique)
+                return GraphQLRepoChecker(self.client, self.settings.github_api_url, self.breaker,
+                                          self.on_done).check(unique, self.previous)
             with ThreadPoolExecutor(max_workers=4, thread_name_prefix="github") as pool:
                 return list(pool.map(self._check_one, unique))
         finally:

@@ -1,17 +1,23 @@
 """Many repositories per request through GitHub's GraphQL API (needs a token).
 
 One aliased query answers up to 100 repositories. GitHub charges a query by the
-connections it asks for (sum of their page sizes / 100), so the query keeps to one
-connection per repository (open issues): 100 repositories cost 1 point, 0.01 per
-repository, against at least 3 REST calls each for the same facts. Topics would be a
-second connection and double the cost, so they are left to the REST path.
+connections it asks for (one request per connection per repository, /100, rounded), so
+the query every run sends keeps to one connection per repository (open issues): 100
+repositories cost 1 point, 0.01 per repository, against at least 3 REST calls each.
+
+Release count and topics are two more connections. They change rarely, so they are
+"slow facts": carried over from the last run while the repository's ``pushedAt`` and
+``updatedAt`` are unchanged, and refreshed (50 repositories a point) within a budget of
+0.02 points per repository per run (at least 2 points), missing facts first. A large
+list gets them all within a few runs; a run never spends more than the budget.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 import requests
@@ -23,12 +29,16 @@ from checks.model import Evidence, Link, Observation, State
 from checks.repo_facts import activity_class, placeholder_facts, repo_observation, repo_web_url
 
 BATCH_SIZE = 100
+SLOW_BATCH_SIZE = 50  # two connections each: 100 requests, 1 point
+POINTS_PER_REPO = 0.02  # the most a run spends per repository, slow facts included
+MIN_POINTS = 2  # ...but a short list still gets its slow facts on the first run
+SLOW_FACTS = ("release_count", "topics")
 
 REPO_FIELDS = """
 fragment Repo on Repository {
   nameWithOwner url description isArchived isDisabled isFork isEmpty isLocked lockReason
   parent { nameWithOwner }
-  stargazerCount forkCount pushedAt
+  stargazerCount forkCount pushedAt updatedAt
   licenseInfo { spdxId }
   issues(states: OPEN) { totalCount }
   defaultBranchRef { name target { ... on Commit { oid committedDate } } }
@@ -48,6 +58,24 @@ def build_query(links: Sequence[Link]) -> tuple[str, dict[str, str]]:
         variables[f"o{index}"], variables[f"n{index}"] = str(link.owner), str(link.name)
     query = f"query Repos({', '.join(params)}) {{\n" + "\n".join(fields) + "\n  rateLimit { cost remaining resetAt }\n}\n" + REPO_FIELDS
     return query, variables
+
+
+def build_slow_query(full_names: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """Release count and topics of up to 50 repositories (by their current names)."""
+    params, fields, variables = [], [], {}
+    for index, full_name in enumerate(full_names):
+        owner, name = full_name.split("/", 1)
+        params.append(f"$o{index}: String!, $n{index}: String!")
+        fields.append(f"  r{index}: repository(owner: $o{index}, name: $n{index}) {{ "
+                      "releases { totalCount } repositoryTopics(first: 20) { nodes { topic { name } } } }")
+        variables[f"o{index}"], variables[f"n{index}"] = owner, name
+    return f"query SlowFacts({', '.join(params)}) {{\n" + "\n".join(fields) + "\n  rateLimit { cost remaining resetAt }\n}\n", variables
+
+
+def slow_facts_current(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> bool:
+    """Last run's release count and topics still hold when nothing was pushed or edited since."""
+    return bool(before) and all(key in before for key in SLOW_FACTS) and \
+        before.get("pushed_at") == now.get("pushed_at") and before.get("updated_at") == now.get("updated_at")
 
 
 def _iso(value: str | None) -> datetime | None:
@@ -75,6 +103,7 @@ def details_from_graphql(node: dict[str, Any]) -> dict[str, Any]:
         "license": (node.get("licenseInfo") or {}).get("spdxId"),
         "default_branch": branch.get("name"),
         "pushed_at": node.get("pushedAt"),
+        "updated_at": node.get("updatedAt"),
         "empty": bool(node.get("isEmpty")),
         "last_commit_sha": commit.get("oid"),
         "last_commit_at": last_commit.isoformat() if last_commit else None,
@@ -99,17 +128,71 @@ class GraphQLRepoChecker:
         self.batch_size = batch_size
         self.queries = 0
         self.points = 0
+        self.slow_pending = 0  # repositories whose release count and topics wait for a later run
 
-    def check(self, links: Sequence[Link]) -> list[Observation]:
+    def check(self, links: Sequence[Link], previous: Mapping[str, Mapping[str, Any]] | None = None) -> list[Observation]:
         observations: list[Observation] = []
         for start in range(0, len(links), self.batch_size):
-            batch = links[start:start + self.batch_size]
-            results = self._batch(batch)
+            results = self._batch(links[start:start + self.batch_size])
             for observation in results:
                 if self.on_done:
-                    self.on_done(observation)
+                    self.on_done(observation)  # progress: the verdict is known, slow facts may follow
             observations += results
-        return observations
+        return self._with_slow_facts(observations, previous or {}, len(links))
+
+    def _with_slow_facts(self, observations: list[Observation], previous: Mapping[str, Mapping[str, Any]],
+                         repositories: int) -> list[Observation]:
+        """Carry release count and topics over where they still hold; refresh the rest within the budget."""
+        found = [o for o in observations if o.state in (State.ALIVE, State.MOVED) and o.details.get("full_name")]
+        stale: list[Observation] = []
+        carried: dict[str, Observation] = {}
+        for o in found:
+            before = previous.get(o.url)
+            if before is not None and slow_facts_current(o.details, before):
+                carried[o.url] = o.replace(details={**o.details, **{k: before[k] for k in SLOW_FACTS},
+                                                    "slow_facts_at": before.get("slow_facts_at")})
+            else:
+                stale.append(o)
+        stale.sort(key=lambda o: any(k in (previous.get(o.url) or {}) for k in SLOW_FACTS))  # never fetched first
+        budget = max(MIN_POINTS, math.ceil(POINTS_PER_REPO * repositories)) - self.points
+        batches = [stale[i:i + SLOW_BATCH_SIZE] for i in range(0, len(stale), SLOW_BATCH_SIZE)][:max(0, budget)]
+        refreshed: dict[str, Observation] = {}
+        for batch in batches:
+            if self.breaker.reason:
+                break
+            refreshed.update(self._slow_batch(batch))
+        self.slow_pending = len(stale) - len(refreshed)
+        updated = {**carried, **refreshed}
+        return [self._keep_known_slow_facts(updated.get(o.url, o), previous.get(o.url)) for o in observations]
+
+    @staticmethod
+    def _keep_known_slow_facts(observation: Observation, before: Mapping[str, Any] | None) -> Observation:
+        """Facts not refreshed this run keep last run's values, marked with when they were fetched."""
+        if before is None or "release_count" in observation.details or observation.state not in (State.ALIVE, State.MOVED):
+            return observation
+        kept = {k: before[k] for k in SLOW_FACTS if k in before}
+        return observation.replace(details={**observation.details, **kept, "slow_facts_at": before.get("slow_facts_at")}) \
+            if kept else observation
+
+    def _slow_batch(self, batch: Sequence[Observation]) -> dict[str, Observation]:
+        query, variables = build_slow_query([o.details["full_name"] for o in batch])
+        requester = self.client.requester
+        try:
+            _, body = requester.requestJsonAndCheck("POST", requester.graphql_url, input={"query": query, "variables": variables})
+        except (GithubException, requests.RequestException, urllib3.exceptions.HTTPError):
+            return {}  # slow facts are extras: their failure never changes a verdict
+        self.queries += 1
+        self.points += int((body.get("data") or {}).get("rateLimit", {}).get("cost", 0) or 0)
+        data = body.get("data") or {}
+        stamp = datetime.now(timezone.utc).isoformat()
+        refreshed = {}
+        for index, o in enumerate(batch):
+            node = data.get(f"r{index}")
+            if node:
+                topics = [n["topic"]["name"] for n in (node.get("repositoryTopics") or {}).get("nodes") or [] if n]
+                refreshed[o.url] = o.replace(details={**o.details, "release_count": (node.get("releases") or {}).get("totalCount"),
+                                                      "topics": topics, "slow_facts_at": stamp})
+        return refreshed
 
     def _unknown(self, links: Sequence[Link], reason: str, started: float, error: str | None = None) -> list[Observation]:
         return [Observation(url=link.normalized, state=State.UNKNOWN, checker="github", reason=reason,

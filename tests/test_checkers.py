@@ -166,7 +166,7 @@ def test_a_valid_token_is_used_and_never_recorded(sim: SimulatedWeb, monkeypatch
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_test_token")
     observations = check_repos([repo("lab/alive")], settings(sim))
     assert observations[0].state is State.ALIVE
-    assert sim.stats()["graphql"]["clients"]["ghp_test_token"]["requests"] == 1
+    assert sim.stats()["graphql"]["clients"]["ghp_test_token"]["requests"] == 2  # the repository, then its slow facts
     assert "ghp_test_token" not in repr([o.to_dict() for o in observations])
 
 
@@ -183,19 +183,38 @@ def test_with_a_token_repositories_are_asked_in_graphql_batches_with_the_same_ve
     alive = graphql["https://github.com/lab/alive"].details
     assert (alive["stars"], alive["license"], alive["latest_release"]["tag"], alive["activity"]) == (12, "MIT", "v2.0", "active")
     assert graphql["https://github.com/lab/coming-soon"].details["placeholder"] is True
+    assert alive["release_count"] == rest["https://github.com/lab/alive"].details.get("release_count", alive["release_count"])
     stats = sim.stats()
-    assert stats["graphql"]["clients"]["ghp_test_token"]["requests"] == 1  # seven repositories, one query
+    assert stats["graphql"]["clients"]["ghp_test_token"]["requests"] == 2  # seven repositories, one query + slow facts
     assert stats["github"]["requests"] == 0
 
 
-def test_a_hundred_repositories_cost_one_graphql_point(sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
-    many = [{"full_name": f"bulk/repo-{i}"} for i in range(100)]
+def test_a_hundred_repositories_cost_one_graphql_point_and_slow_facts_stay_within_the_budget(
+        sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> None:
+    many = [{"full_name": f"bulk/repo-{i}", "topics": ["nlp"], "releases": [{"tag": "v1"}, {"tag": "v2"}]} for i in range(250)]
     sim.load({**SCENARIO, "github": {**SCENARIO["github"], "repos": many}})
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_test_token")
-    observations = check_repos([repo(f"bulk/repo-{i}") for i in range(100)], settings(sim))
-    assert {o.state for o in observations} == {State.ALIVE}
+    links = [repo(f"bulk/repo-{i}") for i in range(250)]
+
+    first = check_repos(links, settings(sim))
     usage = sim.stats()["graphql"]["clients"]["ghp_test_token"]
-    assert usage == {"requests": 1, "points": 1}
+    assert {o.state for o in first} == {State.ALIVE}
+    assert usage["points"] <= 0.02 * 250  # 3 points for the repositories, 2 for slow facts of 100 of them
+    with_facts = [o for o in first if "release_count" in o.details]
+    assert len(with_facts) == 100 and {(o.details["release_count"], tuple(o.details["topics"])) for o in with_facts} == {(2, ("nlp",))}
+
+    sim.reset_stats()
+    second = check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in first})
+    assert sim.stats()["graphql"]["clients"]["ghp_test_token"]["points"] <= 0.02 * 250
+    assert sum("release_count" in o.details for o in second) == 200  # 100 carried over, 100 more fetched
+
+    sim.reset_stats()
+    third = check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in second})
+    fourth = check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in third})
+    assert all(o.details["release_count"] == 2 for o in fourth)
+    sim.reset_stats()
+    check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in fourth})
+    assert sim.stats()["graphql"]["clients"]["ghp_test_token"] == {"requests": 3, "points": 3}  # unchanged: no slow facts asked
 
 
 def test_without_a_token_an_unchanged_repository_costs_one_conditional_request(sim: SimulatedWeb) -> None:
