@@ -17,6 +17,9 @@ and key named, so a typo never silently changes what is checked.
     max_concurrency = 4
     min_interval = 0.25
     headers = { Accept = "text/html" }
+
+Alerts take ``notify`` (Apprise URLs, or ``prefect-block:TYPE/NAME``) and an ``[alerts]``
+table (``remind_every``, ``tracking_issue = "owner/repo"``, ``tracking_label``).
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from typing import Any
 
 from checks.errors import PaperwatchError
 from checks.hosts import HostPolicy
-from checks.settings import CheckSettings, RemapError, RemapRule
+from checks.settings import AlertSettings, CheckSettings, RemapError, RemapRule
 
 CONFIG_NAMES = ("paperwatch.toml",)
 _SETTING_KEYS = {f.name for f in dataclasses.fields(CheckSettings)} - {"remap_rules", "hosts"}
 _HOST_KEYS = {f.name for f in dataclasses.fields(HostPolicy)}
+ALERT_KEYS = ("notify", "alerts")  # the file's keys that are alert settings, read by ``alert_config``
+_ALERT_TABLE_KEYS = {"remind_every", "tracking_issue", "tracking_label"}
 
 
 class ConfigError(PaperwatchError):
@@ -82,6 +87,8 @@ def apply_config(settings: CheckSettings, data: dict[str, Any], source: str) -> 
             changes["remap_rules"] = tuple(_remap_rule(rule, source) for rule in _list_of(value, str, source, key))
         elif key == "hosts":
             changes["hosts"] = _hosts(value, source)
+        elif key in ALERT_KEYS:
+            alert_config(AlertSettings(), {key: value}, source)  # refused here too, so every command names a typo
         elif key in _SETTING_KEYS:
             changes[key] = _typed(key, value, getattr(defaults, key), source)
         else:
@@ -145,3 +152,33 @@ def _hosts(value: Any, source: str) -> dict[str, HostPolicy]:
             raise ConfigError(f"config {source}: hosts.{host}.headers must be a table of strings")
         policies[host.lower()] = HostPolicy(max_concurrency=limit, min_interval=float(interval), headers=headers)
     return policies
+
+
+def alert_config(settings: AlertSettings, data: dict[str, Any], source: str) -> AlertSettings:
+    """Alert settings with the file's ``notify`` and ``[alerts]`` on top; other keys are left to ``apply_config``.
+
+    Messages never quote a notify URL: it holds the channel's secret.
+    """
+    changes: dict[str, Any] = {}
+    if "notify" in data:
+        changes["notify"] = tuple(_list_of(data["notify"], str, source, "notify"))
+    table = data.get("alerts", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config {source}: alerts must be a table")
+    unknown = sorted(set(table) - _ALERT_TABLE_KEYS)
+    if unknown:
+        raise ConfigError(f"config {source}: unknown key alerts.{unknown[0]}")
+    if "remind_every" in table:
+        every = table["remind_every"]
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ConfigError(f"config {source}: alerts.remind_every must be a number of runs (0: never)")
+        changes["remind_every"] = every
+    for key in ("tracking_issue", "tracking_label"):
+        if key in table:
+            if not isinstance(table[key], str) or not table[key]:
+                raise ConfigError(f"config {source}: alerts.{key} must be a non-empty string")
+            changes[key] = table[key]
+    try:
+        return dataclasses.replace(settings, **changes)
+    except ValueError as exc:
+        raise ConfigError(f"config {source}: {exc}") from None

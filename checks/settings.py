@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from checks.hosts import HostPolicy
 
@@ -145,3 +145,46 @@ class CheckSettings:
             hf_endpoint=os.environ.get("HF_ENDPOINT", DEFAULT_HF_ENDPOINT).rstrip("/"),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+NOTIFY_ENV = "PAPERWATCH_NOTIFY"  # whitespace-separated Apprise URLs, read when alerts are sent
+_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go and how often; plain data.
+
+    ``notify`` holds Apprise URLs (``slack://…``, ``mailto://…``, ``json://…``) or
+    ``prefect-block:TYPE/NAME``. Apprise URLs carry their channel's secret, so they never travel
+    as flow parameters (Prefect stores those): the command line hands them over in
+    ``PAPERWATCH_NOTIFY``, and ``public_dict`` leaves them out.
+    """
+
+    notify: tuple[str, ...] = ()
+    remind_every: int = 0  # runs between "still dead" reminders; 0: never
+    tracking_issue: str | None = None  # "owner/repo" holding one issue that lists the dead links
+    tracking_label: str = "paperwatch"
+
+    def __post_init__(self) -> None:
+        if self.remind_every < 0:
+            raise ValueError("remind_every must be 0 (never) or a number of runs")
+        if self.tracking_issue is not None and not _REPO_NAME.match(self.tracking_issue):
+            raise ValueError(f"tracking issue repository {self.tracking_issue!r}: expected OWNER/REPO")
+        for target in self.notify:
+            if not (target.startswith("prefect-block:") or "://" in target):
+                raise ValueError("notify: expected an Apprise URL (scheme://...) or prefect-block:TYPE/NAME")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.notify or self.tracking_issue)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings that may be stored and shown: everything but the URLs."""
+        return {"remind_every": self.remind_every, "tracking_issue": self.tracking_issue, "tracking_label": self.tracking_label}
+
+    @classmethod
+    def from_run(cls, notify: Sequence[str] | None, public: Mapping[str, Any] | None) -> "AlertSettings":
+        """A run's settings: its ``notify`` targets plus those in ``PAPERWATCH_NOTIFY``, and the public part."""
+        targets = tuple(notify or ()) + tuple(os.environ.get(NOTIFY_ENV, "").split())
+        return cls(notify=tuple(dict.fromkeys(targets)), **dict(public or {}))

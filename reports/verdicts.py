@@ -6,7 +6,7 @@ something dead on the strength of a failure of ours (unknown) or a refusal (bloc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -33,12 +33,36 @@ class CitedObservation:
     observation: Observation | None
 
 
+# What a reader can get now: facet outcomes that count as available, and those that say it is gone.
+AVAILABLE = frozenset({"working", "stale", "archived", "gated"})
+MISSING = frozenset({"dead", "placeholder", "promised"})
+
+
 @dataclass(frozen=True)
 class PaperVerdict:
+    """A word per facet, and ``artifacts``, one grade for the whole paper a reader can scan for:
+    available (every linked facet can be had), partial, unavailable (nothing can be had and
+    something is gone), unknown (nothing could be told) or none linked.
+    """
+
     code: str
     data: str
     demo: str
     explanation: str
+    artifacts: str = "none linked"
+
+
+def artifacts_grade(outcomes: Sequence[str]) -> str:
+    """One word for the paper from its facets' verdict words (code, data, demo)."""
+    linked = [word for word in outcomes if word != "none linked"]
+    if not linked:
+        return "none linked"
+    available = [word for word in linked if word in AVAILABLE]
+    if len(available) == len(linked):
+        return "available"
+    if available:
+        return "partial"
+    return "unavailable" if any(word in MISSING for word in linked) else "unknown"
 
 
 def _facet_of(link: CitedObservation) -> str | None:
@@ -120,35 +144,12 @@ def paper_verdict(links: Sequence[CitedObservation], claims_without_url: Sequenc
             parts.append(f"{name}: {best[1]}")
     if not code and "code" in claims_without_url:
         parts.append("code: claimed available, but no link given")
+    words = [best[0] if best else "none linked" for best in (code, data, demo)]
     return PaperVerdict(
-        code=code[0] if code else "none linked",
-        data=data[0] if data else "none linked",
-        demo=demo[0] if demo else "none linked",
+        code=words[0], data=words[1], demo=words[2],
         explanation="; ".join(parts) if parts else "no code, data or demo link",
+        artifacts=artifacts_grade(words),
     )
-
-
-def state_changes(previous: Mapping[str, Observation], current: Mapping[str, Observation]) -> list[dict[str, str]]:
-    """Links whose state changed since the previous run, with what changed.
-
-    A run that could not check a link (unknown) says nothing about the link itself, so
-    transitions into or out of ``unknown`` are left to the run's notes.
-    """
-    changes = []
-    for url, now in current.items():
-        before = previous.get(url)
-        if before is None or before.state is now.state or State.UNKNOWN in (before.state, now.state):
-            continue
-        if now.state is State.DEAD:
-            what = "newly dead"
-        elif before.state in (State.DEAD, State.ERROR, State.BLOCKED) and now.state in (State.ALIVE, State.MOVED):
-            what = "recovered"
-        elif now.state is State.MOVED:
-            what = "moved"
-        else:
-            what = "changed"
-        changes.append({"url": url, "change": what, "from": before.state.value, "to": now.state.value, "reason": now.reason})
-    return changes
 
 
 # --- link verdicts across runs ----------------------------------------------------------------
@@ -214,3 +215,119 @@ def link_verdict(history: Sequence[tuple[datetime, State]], now: datetime | None
         previous_streak.insert(0, (when, state))
     recovered = bool(previous_streak) and _confirmed_death(previous_streak, k, hours) is not None
     return LinkVerdict("recovered" if recovered else "healthy", None, last_alive, uptime)
+
+
+# --- verdict transitions between two runs -----------------------------------------------------
+
+# Changes worth a message; the others are shown in the report only.
+ALERTED_CHANGES = ("newly dead", "recovered", "moved", "archived", "promise fulfilled")
+INFORMATIONAL_CHANGES = ("degraded", "healthy again")
+
+
+@dataclass(frozen=True)
+class LinkSnapshot:
+    """A link as of one run: its verdict, and the last facts a check could tell.
+
+    Facts are the last *known* values: a run that could not check a link (unknown), or a
+    check that did not refresh a repository's metadata, neither sets nor clears them, so a
+    blind spot never reads as a change.
+    """
+
+    verdict: LinkVerdict
+    state: State | None = None  # of the last check that could tell (not unknown or skipped)
+    reason: str = ""
+    moved_to: str | None = None  # where the last successful check found it, when elsewhere
+    archived: bool | None = None
+    has_code: bool | None = None  # repositories: False while empty or a placeholder
+
+
+def _last_fact(observations: Sequence[Observation], read: Callable[[Mapping[str, Any]], Any]) -> Any:
+    for observation in reversed(observations):
+        value = read(observation.details)
+        if value is not None:
+            return value
+    return None
+
+
+def _has_code(details: Mapping[str, Any]) -> bool | None:
+    if "empty" not in details and "placeholder" not in details:
+        return None
+    return not (details.get("empty") or details.get("placeholder"))
+
+
+def link_snapshot(verdict: LinkVerdict, observations: Sequence[Observation]) -> LinkSnapshot:
+    """The snapshot from a link's verdict and its recent observations, oldest first."""
+    known = [o for o in observations if o.state not in (State.UNKNOWN, State.SKIPPED)]
+    if not known:
+        return LinkSnapshot(verdict)
+    up = [o for o in known if o.state in _UP]
+    last_up = up[-1] if up else None
+    return LinkSnapshot(
+        verdict=verdict, state=known[-1].state, reason=known[-1].reason,
+        moved_to=last_up.suggested_url if last_up is not None and last_up.state is State.MOVED else None,
+        archived=_last_fact(up, lambda d: d.get("archived")),
+        has_code=_last_fact(up, _has_code),
+    )
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One link's change between two runs, in the words a reader (or an alert) uses."""
+
+    url: str
+    change: str  # ALERTED_CHANGES or INFORMATIONAL_CHANGES
+    verdict_from: str
+    verdict_to: str
+    state: str | None  # what the latest check that could tell found
+    reason: str
+    suggested_url: str | None = None
+    dead_since: str | None = None
+
+    @property
+    def alert(self) -> bool:
+        return self.change in ALERTED_CHANGES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "change": self.change, "from": self.verdict_from, "to": self.verdict_to,
+                "state": self.state, "reason": self.reason, "suggested_url": self.suggested_url,
+                "dead_since": self.dead_since, "alert": self.alert}
+
+
+def _change(then: LinkSnapshot, now: LinkSnapshot) -> str | None:
+    """The one change that matters most: death and recovery first, then what a reader must update."""
+    was, now_is = then.verdict.status, now.verdict.status
+    if now_is == "dead" and was != "dead":
+        return "newly dead"
+    if was == "dead" and now_is in ("recovered", "healthy"):
+        return "recovered"
+    if now.moved_to and now.moved_to != then.moved_to:
+        return "moved"
+    if now.archived and then.archived is False:
+        return "archived"
+    if now.has_code and then.has_code is False:
+        return "promise fulfilled"
+    if now_is == "degraded" and was != "degraded":
+        return "degraded"
+    if was == "degraded" and now_is in ("healthy", "recovered"):
+        return "healthy again"
+    return None
+
+
+def verdict_transitions(before: Mapping[str, LinkSnapshot], after: Mapping[str, LinkSnapshot]) -> list[Transition]:
+    """Each link's change from one run's snapshot to another's, in ``after``'s order.
+
+    A link nobody could check before (new, or only ever unknown) has nothing to change from.
+    Death is only ever the confirmed verdict (K "gone" answers spanning T hours), never one
+    failed check, so a flap or a failure of ours (unknown) cannot read as "newly dead".
+    """
+    transitions = []
+    for url, now in after.items():
+        then = before.get(url)
+        if then is None or then.state is None or now.state is None:
+            continue
+        change = _change(then, now)
+        if change:
+            transitions.append(Transition(url=url, change=change, verdict_from=then.verdict.status,
+                                          verdict_to=now.verdict.status, state=now.state.value, reason=now.reason,
+                                          suggested_url=now.moved_to, dead_since=now.verdict.dead_since))
+    return transitions

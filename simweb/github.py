@@ -20,8 +20,10 @@ from urllib.parse import unquote, urlencode
 from aiohttp import web
 
 from . import github_json as js
+from .faults import DROPPED, trouble
 from .graphql_face import PATHS as GRAPHQL_PATHS
 from .graphql_face import GraphQLFace
+from .issues import IssuesFace
 from .pages import reason
 from .ratelimit import Budget
 from .respond import Drop, bearer, drop, json_response
@@ -94,10 +96,12 @@ class GitHubFace:
     def __init__(self, state: SimState) -> None:
         self.state = state
         self.graphql = GraphQLFace(state, self)
+        self.issues = IssuesFace(self)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.middleware])
         app.router.add_get("/rate_limit", self.rate_limit)
+        self.issues.add_routes(app)  # before the catch-all repository routes
         app.router.add_get("/repos/{owner}/{repo}", self.repo_by_name)
         app.router.add_get("/repos/{owner}/{repo}/{rest:.*}", self.repo_by_name)
         app.router.add_get(r"/repositories/{id:\d+}", self.repo_by_id)
@@ -116,6 +120,12 @@ class GitHubFace:
         client = ANONYMOUS if token is None or bad_token else token
         call = Call(gh, f"http://{request.host}", client, client != ANONYMOUS, request_id())
         request[CALL] = call
+        fault = trouble(self.state, "github", request.method, request.path_qs)
+        if fault is not None:
+            self.state.record("github", request.method, request.path_qs, client, fault or None)
+            if fault == DROPPED:
+                return drop(request)
+            return json_response(js.error(reason(fault), DOCS, fault), fault)
         if request.method == "POST" and request.path in GRAPHQL_PATHS:
             return await self.graphql.handle(request, call)
         rate = gh.rate_limit
@@ -256,22 +266,25 @@ class GitHubFace:
         return self.serve(request, repo, request.match_info.get("rest", ""))
 
     @staticmethod
-    def moved(request: web.Request, repo: Repo, rest: str) -> web.Response:
-        """A renamed or transferred repo: 301 to /repositories/{id}, as GitHub answers."""
+    def call(request: web.Request) -> Call:
+        return request[CALL]
+
+    @staticmethod
+    def moved(request: web.Request, repo: Repo, rest: str, temporary: bool = False) -> web.Response:
+        """A renamed or transferred repo: 301 to /repositories/{id}, as GitHub answers (307 for writes)."""
         call = request[CALL]
         location = f"{call.base}/repositories/{repo.repo_id}" + (f"/{rest}" if rest else "")
         if request.query_string:
             location += f"?{request.query_string}"
         body = {
-            "message": "Moved Permanently",
+            "message": "Temporary Redirect" if temporary else "Moved Permanently",
             "url": location,
             "documentation_url": "https://docs.github.com/v3/#http-redirects",
         }
-        return json_response(body, 301, {"Location": location})
+        return json_response(body, 307 if temporary else 301, {"Location": location})
 
-    def serve(self, request: web.Request, repo: Repo, rest: str) -> web.Response:
-        """Faults first (they stand for the infrastructure), then visibility, then the sub-resource."""
-        call = request[CALL]
+    def refusal(self, repo: Repo) -> web.Response | None:
+        """Faults first (they stand for the infrastructure), then visibility; None when the repo may be served."""
         if repo.drop:
             raise Drop
         if repo.status is not None:
@@ -281,6 +294,14 @@ class GitHubFace:
             return not_found(f"{DOCS}/repos/repos#get-a-repository")
         if repo.blocked or repo.disabled:
             return self.blocked(repo)
+        return None
+
+    def serve(self, request: web.Request, repo: Repo, rest: str) -> web.Response:
+        """The repository or one of its sub-resources, unless the repo itself is refused."""
+        call = request[CALL]
+        refused = self.refusal(repo)
+        if refused is not None:
+            return refused
         parts = rest.strip("/").split("/") if rest.strip("/") else []
         head, tail = (parts[0], parts[1:]) if parts else ("", [])
         if head == "":

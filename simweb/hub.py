@@ -19,6 +19,8 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from . import hub_json as js
+from .faults import DROPPED, trouble
+from .pages import reason
 from .respond import Drop, bearer, drop, json_response, stream
 from .state import SimState
 from .world import Hub, HubRepo, Paper, Space
@@ -69,6 +71,10 @@ class HubFace:
         request[HUB] = hub
         if token is not None:
             request[TOKEN] = token
+        fault = trouble(self.state, "hub", request.method, request.path_qs)
+        if fault is not None:
+            self.state.record("hub", request.method, request.path_qs, client, fault or None)
+            return drop(request) if fault == DROPPED else hub_error(fault, reason(fault))
         limit = hub.rate_limit
         windows = self.state.hub_windows
         budget = windows.peek(client, limit.limit, limit.window) if limit else None

@@ -12,6 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
+from .issues import IssueBook
 from .ratelimit import Windows
 from .scenario import Scenario
 from .world import World
@@ -43,6 +44,8 @@ class SimState:
         self.github_windows = Windows()
         self.graphql_windows = Windows()
         self.hub_windows = Windows()
+        self._attempts: Counter[tuple[str, str, str]] = Counter()
+        self.issues = IssueBook()
 
     @property
     def world(self) -> World:
@@ -63,11 +66,22 @@ class SimState:
         with self._lock:
             self._world = self._scenario.world(phase)
             self._phase = phase
+            self._attempts.clear()
 
     def load(self, scenario: Scenario, phase: str | None) -> None:
+        """A new world; issues opened through the API stay, as they would on GitHub."""
         with self._lock:
             self._world = scenario.world(phase)
             self._scenario, self._phase = scenario, phase
+            self._attempts.clear()
+
+    def count_attempt(self, face: str, method: str, url: str) -> int:
+        """How many times this exact request was made before, since the world was loaded."""
+        with self._lock:
+            key = (face, method, url)
+            seen = self._attempts[key]
+            self._attempts[key] = seen + 1
+            return seen
 
     def record(self, face: str, method: str, url: str, client: str, status: int | None, points: int = 0) -> None:
         entry = RequestRecord(face, method, url, client, status, points, time.time())

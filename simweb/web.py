@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from multidict import CIMultiDict
 
+from .faults import DROPPED, trouble
 from .pages import default_body, html_page
 from .respond import Drop, drop, stream
 from .sites import GITHUB, github_page, hub_page, site_of
@@ -61,7 +62,11 @@ class WebFace:
             return web.Response(status=400, text="simweb: expected /{http|https}/{host}/{path}\n")
         status = None  # stays None when dropped, or when the client gives up first
         try:
-            response = await self.render(request, answer_for(self.state.world, url))
+            fault = trouble(self.state, "web", request.method, url)
+            if fault == DROPPED:
+                raise Drop
+            page = Page(status=fault) if fault is not None else answer_for(self.state.world, url)
+            response = await self.render(request, page)
             status = response.status
             return response
         except Drop:

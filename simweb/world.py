@@ -424,6 +424,33 @@ class Hub:
         )
 
 
+# --- trouble -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Trouble that is nobody's fault in particular, on every face at once.
+
+    ``flaky`` is the share of requests answered with a transient server error, chosen by a
+    hash of (seed, face, method, URL, how many times that request was made since the world
+    was loaded): the same seed and the same requests give the same failures, and a retry
+    may pass. ``outage`` drops every connection, as when the monitor's own network is down.
+    """
+
+    flaky: float = 0.0
+    seed: int = 0
+    statuses: tuple[int, ...] = (502, 503, 504)
+    outage: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.flaky <= 1.0:
+            raise ValueError(f"flaky: {self.flaky} is not a share between 0 and 1")
+        if not self.statuses:
+            raise ValueError("statuses: at least one status is needed")
+        for status in self.statuses:
+            _check_status(status, "statuses")
+
+
 # --- the whole world ---------------------------------------------------------------------
 
 
@@ -433,6 +460,7 @@ class World:
     hub: Hub = field(default_factory=Hub)
     web: Mapping[str, Page] = field(default_factory=dict)  # logical URL -> answer
     hosts: Mapping[str, Page] = field(default_factory=dict)  # host -> answer for all its URLs
+    faults: Faults = field(default_factory=Faults)
 
     def __post_init__(self) -> None:
         for url in self.web:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from checks.model import Observation, State
-from reports.verdicts import CitedObservation, link_verdict, paper_verdict, state_changes
+from reports.verdicts import (CitedObservation, LinkSnapshot, artifacts_grade, link_snapshot, link_verdict, paper_verdict,
+                              verdict_transitions)
 
 
 def cited(kind: str, state: State | None, claim: str | None = None, promise: bool = False, **details: object) -> CitedObservation:
@@ -43,23 +44,10 @@ def test_the_best_link_decides_and_gated_data_is_reported_as_gated() -> None:
     assert (verdict.code, verdict.data) == ("archived", "gated")
 
 
-def test_changes_name_deaths_recoveries_and_moves_but_not_our_own_blind_spots() -> None:
-    def obs(url: str, state: State) -> Observation:
-        return Observation(url=url, state=state, reason="r", checker="http")
-
-    before = {"a": obs("a", State.ALIVE), "b": obs("b", State.DEAD), "c": obs("c", State.ALIVE), "d": obs("d", State.ALIVE),
-              "e": obs("e", State.ERROR), "f": obs("f", State.ALIVE), "g": obs("g", State.ALIVE)}
-    after = {"a": obs("a", State.DEAD), "b": obs("b", State.ALIVE), "c": obs("c", State.MOVED), "d": obs("d", State.ALIVE),
-             "e": obs("e", State.ALIVE), "f": obs("f", State.UNKNOWN), "g": obs("g", State.BLOCKED)}
-    assert [(c["url"], c["change"]) for c in state_changes(before, after)] == [
-        ("a", "newly dead"), ("b", "recovered"), ("c", "moved"), ("e", "recovered"), ("g", "changed")]
-
-
 def test_a_project_page_promising_code_counts_as_code_without_repo_wording() -> None:
     verdict = paper_verdict([cited("project", State.ALIVE, claim="code")])
     assert verdict.code == "working"
     assert "code page reachable" in verdict.explanation and "repo" not in verdict.explanation
-
 
 
 def _history(*states: str, hours_apart: float = 24) -> list[tuple[datetime, State]]:
@@ -93,3 +81,89 @@ def test_a_confirmed_death_that_answers_again_has_recovered_and_a_flap_is_health
 def test_uptime_counts_only_checks_that_could_tell() -> None:
     verdict = link_verdict(_history("alive", "alive", "unknown", "dead", "alive"))
     assert verdict.uptime["7d"] == 75.0
+
+
+def test_the_artifacts_grade_says_whether_a_reader_can_get_what_the_paper_links() -> None:
+    working_code = cited("github-repo", State.ALIVE, activity="active")
+    assert paper_verdict([working_code, cited("hf-model", State.ALIVE, gated="auto")]).artifacts == "available"
+    assert paper_verdict([working_code, cited("hf-dataset", State.DEAD)]).artifacts == "partial"
+    assert paper_verdict([cited("github-repo", State.ALIVE, promise=True, empty=True)]).artifacts == "unavailable"
+    assert paper_verdict([cited("github-repo", State.UNKNOWN), cited("hf-model", State.ERROR)]).artifacts == "unknown"
+    assert paper_verdict([cited("project", State.ALIVE)]).artifacts == "none linked"
+    assert artifacts_grade(["archived", "none linked", "none linked"]) == "available"
+
+
+# --- transitions: what a run changed, as the report lists it and alerts announce it -----------
+
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def _obs(state: str, day: float, suggested_url: str | None = None, **details: object) -> Observation:
+    return Observation(url="u", state=State(state), reason=f"{state} on day {day:g}", checker="http",
+                       suggested_url=suggested_url, details=details, checked_at=T0 + timedelta(days=day))
+
+
+def _snapshots(*observations: Observation) -> list[LinkSnapshot]:
+    """The link's snapshot after each run, as the history grows one run at a time."""
+    snaps = []
+    for n in range(1, len(observations) + 1):
+        seen = observations[:n]
+        snaps.append(link_snapshot(link_verdict([(o.checked_at, o.state) for o in seen]), seen))
+    return snaps
+
+
+def _changes(*observations: Observation) -> list[str | None]:
+    """The change each run after the first announces for one link (None: no change)."""
+    snaps = _snapshots(*observations)
+    result = []
+    for before, after in zip(snaps, snaps[1:]):
+        found = verdict_transitions({"u": before}, {"u": after})
+        result.append(found[0].change if found else None)
+    return result
+
+
+def test_one_404_is_degraded_and_death_is_announced_once_when_confirmed() -> None:
+    assert _changes(_obs("alive", 0), _obs("dead", 1), _obs("dead", 2), _obs("dead", 3)) == [
+        "degraded", "newly dead", None]
+
+
+def test_a_flap_and_errors_never_read_as_dead() -> None:
+    assert _changes(_obs("alive", 0), _obs("dead", 1), _obs("alive", 2), _obs("dead", 3), _obs("alive", 4)) == [
+        "degraded", "healthy again", "degraded", "healthy again"]
+    assert _changes(_obs("alive", 0), _obs("error", 1), _obs("blocked", 2), _obs("error", 3)) == ["degraded", None, None]
+    # two "gone" answers an hour apart are not yet a death
+    assert _changes(_obs("alive", 0), _obs("dead", 1), _obs("dead", 1.04), _obs("alive", 2)) == [
+        "degraded", None, "healthy again"]
+
+
+def test_our_blind_spots_change_nothing_and_do_not_hide_a_death() -> None:
+    assert _changes(_obs("alive", 0), _obs("unknown", 1), _obs("alive", 2)) == [None, None]
+    assert _changes(_obs("alive", 0), _obs("dead", 1), _obs("unknown", 2), _obs("dead", 3)) == [
+        "degraded", None, "newly dead"]
+
+
+def test_a_confirmed_death_that_answers_again_is_recovered() -> None:
+    changes = _changes(_obs("alive", 0), _obs("dead", 1), _obs("dead", 2), _obs("alive", 3), _obs("alive", 4))
+    assert changes == ["degraded", "newly dead", "recovered", None]
+
+
+def test_moves_archiving_and_released_code_are_announced_once_with_what_changed() -> None:
+    new = "https://new.example.org/"
+    assert _changes(_obs("alive", 0), _obs("moved", 1, new), _obs("error", 2), _obs("moved", 3, new)) == [
+        "moved", "degraded", "healthy again"]
+    assert _changes(_obs("alive", 0, archived=False), _obs("alive", 1, archived=True), _obs("alive", 2, archived=True)) == [
+        "archived", None]
+    # a check that did not refresh the metadata says nothing about it
+    assert _changes(_obs("alive", 0, empty=True), _obs("alive", 1), _obs("alive", 2, empty=False, placeholder=False)) == [
+        None, "promise fulfilled"]
+    snaps = _snapshots(_obs("alive", 0), _obs("moved", 1, new))
+    moved = verdict_transitions({"u": snaps[0]}, {"u": snaps[1]})[0]
+    assert (moved.suggested_url, moved.alert) == (new, True)
+    assert moved.to_dict()["from"] == "healthy" and moved.to_dict()["to"] == "healthy"
+
+
+def test_a_link_with_nothing_known_before_has_nothing_to_change_from() -> None:
+    before = _snapshots(_obs("unknown", 0))[0]
+    after = _snapshots(_obs("unknown", 0), _obs("dead", 1))[1]
+    assert verdict_transitions({"u": before}, {"u": after}) == []
+    assert verdict_transitions({}, {"u": after}) == []

@@ -1,0 +1,118 @@
+"""One GitHub issue that lists the dead links: opened when the first dies, kept current, closed when all recover.
+
+What lychee users build by hand around lychee-action, as one call per run. The issue is
+found again by its label and a hidden marker in its body, so a person may edit its title
+or comment on it. Its body is rebuilt from the run's verdicts each time, so the issue can
+never drift from the report; a comment says what changed. Everything in it that came from
+abstracts or APIs is escaped Markdown and cannot form links, images, HTML or mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from github import Auth, Github, GithubException
+
+MARKER = "<!-- paperwatch:tracking-issue -->"
+MAX_ROWS = 200  # an issue body holds 65,536 characters
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:])")
+
+
+@dataclass(frozen=True)
+class DeadLink:
+    url: str
+    reason: str
+    dead_since: str | None
+    papers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    """What the run did to the issue: opened, updated, unchanged, closed, none (nothing to track), skipped or failed."""
+
+    action: str
+    number: int | None = None
+    url: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "number": self.number, "url": self.url, "error": self.error}
+
+
+def md(text: Any, limit: int = 160) -> str:
+    """Untrusted text as inert Markdown: one line, punctuation escaped, no mention or reference can form."""
+    line = _SPACE.sub(" ", str(text)).strip()
+    if len(line) > limit:
+        line = line[: limit - 1] + "…"
+    return _MARKDOWN.sub(r"\\\1", line).replace("@", "@\u2060")
+
+
+def code(url: str) -> str:
+    """A URL as a code span: never a link, and no backtick or table pipe can end it early."""
+    return "`" + _SPACE.sub("", url).replace("`", "%60").replace("|", "%7C") + "`"
+
+
+def issue_title(dead: Sequence[DeadLink]) -> str:
+    return f"paperwatch: {len(dead)} dead link{'s' if len(dead) != 1 else ''}"
+
+
+def issue_body(dead: Sequence[DeadLink]) -> str:
+    """The table of dead links (no run number or time in it, so an unchanged set leaves the issue alone)."""
+    lines = [MARKER, "", "These links are dead: the server said they are gone in 2 checks at least 20 hours apart.",
+             "paperwatch updates this issue as links die and recover, and closes it when none is left.", "",
+             "| Link | Dead since | Why | Cited by |", "|---|---|---|---|"]
+    for link in sorted(dead, key=lambda d: d.url)[:MAX_ROWS]:
+        since = md((link.dead_since or "")[:10]) or "—"
+        lines.append(f"| {code(link.url)} | {since} | {md(link.reason)} | "
+                     f"{'; '.join(md(title, 80) for title in link.papers[:3]) or '—'} |")
+    if len(dead) > MAX_ROWS:
+        lines.append(f"\n… and {len(dead) - MAX_ROWS} more (see the report).")
+    return "\n".join(lines) + "\n"
+
+
+def change_comment(run_id: int, newly_dead: Sequence[str], recovered: Sequence[str]) -> str | None:
+    parts = [f"**{label}** ({len(urls)}): " + ", ".join(code(url) for url in urls)
+             for label, urls in (("Newly dead", newly_dead), ("Recovered", recovered)) if urls]
+    return f"Run {run_id}:\n\n" + "\n\n".join(parts) if parts else None
+
+
+def sync_tracking_issue(repo_name: str, dead: Sequence[DeadLink], *, api_url: str, token: str | None, label: str,
+                        run_id: int, newly_dead: Sequence[str] = (), recovered: Sequence[str] = (),
+                        timeout: float = 15.0) -> IssueResult:
+    """Bring the one tracking issue in line with the dead links of this run; never raises."""
+    if not token:
+        return IssueResult("skipped", error="no GitHub token (GITHUB_TOKEN): an issue cannot be written anonymously")
+    client = Github(base_url=api_url, auth=Auth.Token(token), lazy=True, timeout=int(max(1, timeout)),
+                    seconds_between_requests=None, seconds_between_writes=None, retry=None)
+    try:
+        repo = client.get_repo(repo_name)
+        current = next((issue for issue in repo.get_issues(state="open", labels=[label])
+                        if MARKER in (issue.body or "")), None)
+        comment = change_comment(run_id, newly_dead, recovered)
+        if not dead:
+            if current is None:
+                return IssueResult("none")
+            current.create_comment(f"Run {run_id}: every link recovered; closing.")
+            current.edit(state="closed", state_reason="completed")
+            return IssueResult("closed", current.number, current.html_url)
+        title, body = issue_title(dead), issue_body(dead)
+        if current is None:
+            opened = repo.create_issue(title=title, body=body, labels=[label])
+            return IssueResult("opened", opened.number, opened.html_url)
+        if current.body == body:
+            return IssueResult("unchanged", current.number, current.html_url)
+        current.edit(title=title, body=body)
+        if comment:
+            current.create_comment(comment)
+        return IssueResult("updated", current.number, current.html_url)
+    except GithubException as exc:
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        return IssueResult("failed", error=f"GitHub answered {exc.status}" + (f": {message}" if message else ""))
+    except Exception as exc:  # network trouble: the run goes on, the next run tries again
+        return IssueResult("failed", error=f"{type(exc).__name__}: could not reach the GitHub API at {api_url}")
+    finally:
+        client.close()

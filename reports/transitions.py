@@ -1,0 +1,61 @@
+"""Verdict transitions between two runs of the history: what the report lists and alerts announce.
+
+The judging is pure (``reports.verdicts``); this module only reads what it needs from the
+store: each link's history up to a run (for its verdict) and its recent observations (for
+facts such as archived, has code, moved to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from checks.model import Observation
+from reports.store import Store
+from reports.verdicts import LinkSnapshot, Transition, link_snapshot, link_verdict, verdict_transitions
+
+FACT_RUNS = 14  # runs looked back through for the last known facts of a link
+VERDICT_DAYS = 90  # history the verdict reads (its longest uptime window)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    transitions: list[Transition]
+    after: dict[str, LinkSnapshot]  # every link the later run checked
+
+
+def _recent_runs(store: Store, run_id: int) -> list[int]:
+    recent = [r.id for r in store.runs(limit=FACT_RUNS, up_to=run_id)]
+    if run_id not in recent:  # a run still in progress is not listed among finished runs
+        recent.append(run_id)
+    return recent
+
+
+def link_snapshots(store: Store, run_id: int, urls: Sequence[str],
+                   observed: Mapping[int, Mapping[str, Observation]] | None = None) -> dict[str, LinkSnapshot]:
+    """Each link as of ``run_id``: its verdict from the history, its facts from recent runs.
+
+    ``observed`` may hold the recent runs' observations already read (comparing two runs reads
+    them once: they are most of the work on a large history).
+    """
+    run = store.run(run_id)
+    since = (datetime.fromisoformat(run.started_at) - timedelta(days=VERDICT_DAYS)).isoformat()
+    histories = store.link_histories(urls, since, run_id)
+    recent = _recent_runs(store, run_id)
+    missing = [rid for rid in recent if observed is None or rid not in observed]
+    observed = {**(observed or {}), **(store.observations_of_runs(missing) if missing else {})}
+    return {url: link_snapshot(link_verdict(histories.get(url, [])),
+                               [observed[rid][url] for rid in recent if url in observed[rid]])
+            for url in urls}
+
+
+def compare_runs(store: Store, before_run: int | None, run_id: int) -> Comparison:
+    """Transitions of the links ``run_id`` checked, from ``before_run`` (None: nothing to compare with)."""
+    runs = sorted(set(_recent_runs(store, run_id)) | (set(_recent_runs(store, before_run)) if before_run else set()))
+    observed = store.observations_of_runs(runs)
+    urls = list(observed[run_id])
+    after = link_snapshots(store, run_id, urls, observed)
+    if before_run is None:
+        return Comparison([], after)
+    return Comparison(verdict_transitions(link_snapshots(store, before_run, urls, observed), after), after)
