@@ -1,11 +1,24 @@
-"""The report is built from the store and is safe to open: untrusted text is escaped, only http(s) links."""
+"""The report is built from the store and is safe to open: untrusted text is escaped, only http(s) links,
+one script allowed by its hash; links.csv and summary.md say the same and cannot be turned into attacks."""
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
+import io
+import re
+import stat
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import quote
+
+from hostile import MARKDOWN_TITLE, MODEL_LINK, PAPER_ID, TITLE, hostile_report
+from markdown_it import MarkdownIt
 
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
-from reports.report import build_report, display, render_html, write_report
+from reports.exports import md_text
+from reports.report import build_report, display, render_html, strip_segments, write_report
 from reports.store import Store
 
 EVIL_TITLE = '<script>alert("title")</script> A paper'
@@ -28,18 +41,146 @@ def make_report(tmp_path: Path) -> dict:
     return build_report(store, run)
 
 
+class _Page(HTMLParser):
+    """What a browser would act on: scripts, the CSP, link targets, event-handler attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.csp = ""
+        self.hrefs: list[str] = []
+        self.sources: list[str] = []
+        self.handlers: list[str] = []
+        self.tags: list[str] = []
+        self.ids: list[str] = []
+        self.text = ""
+        self._in_script: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        self.tags.append(tag)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+        self.ids += [attributes["id"] or ""] if "id" in attributes else []
+        if tag == "script":
+            self._in_script = attributes
+            self.scripts.append((attributes, ""))
+        if tag == "meta" and (attributes.get("http-equiv") or "").lower() == "content-security-policy":
+            self.csp = attributes.get("content") or ""
+        if "href" in attributes:
+            self.hrefs.append(attributes["href"] or "")
+        self.sources += [value or "" for name, value in attrs if name in ("src", "srcset", "data", "action", "formaction")]
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+        if self._in_script is not None:
+            attributes, text = self.scripts[-1]
+            self.scripts[-1] = (attributes, text + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = None
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
 def test_untrusted_text_is_escaped_and_only_http_links_are_links(tmp_path: Path) -> None:
     html = render_html(make_report(tmp_path))
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     assert 'onerror="alert(2)"' not in html and "<b>bold</b>" not in html
     assert 'href="javascript:' not in html
     assert 'href="https://example.org/x"' in html
-    assert "default-src 'none'" in html  # no script may run, whatever slipped through
 
 
-def test_report_files_are_written_and_details_read_as_text(tmp_path: Path) -> None:
+def test_hostile_fields_never_become_markup_links_or_handlers(tmp_path: Path) -> None:
+    page = parse(render_html(hostile_report(tmp_path)))
+    assert page.handlers == []  # no onerror / onload / onmouseover survived as an attribute
+    assert not {"img", "iframe", "object", "embed", "base", "form", "link"} & set(page.tags)
+    assert page.tags.count("svg") == 1  # the chart's
+    assert len(page.scripts) == 1 and page.sources == []
+    for href in page.hrefs:  # links: web pages, this page's anchors, the files written beside it
+        assert re.match(r"https?://", href) or href.startswith("#") or href in ("report.json", "links.csv", "summary.md"), href
+    assert "paper-" + PAPER_ID in page.ids and "#" + quote("paper-" + PAPER_ID, safe="") in page.hrefs  # its anchor still works
+    assert TITLE in page.text and MARKDOWN_TITLE in page.text  # shown as text, not dropped
+
+
+def test_the_only_script_is_inline_static_and_allowed_by_its_hash(tmp_path: Path) -> None:
+    one = parse(render_html(make_report(tmp_path)))
+    other = parse(render_html(hostile_report(tmp_path)))
+    (attributes, script), = one.scripts
+    assert attributes == {} and "innerHTML" not in script and "eval(" not in script
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    directives = dict(part.strip().split(" ", 1) for part in one.csp.split(";") if part.strip())
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == f"'sha256-{digest}'"  # exactly this script: no 'unsafe-inline', nothing remote
+    assert other.scripts[0][1] == script and other.csp == one.csp  # no report data ever reaches the script
+
+
+def test_report_files_are_written_readable_and_details_read_as_text(tmp_path: Path) -> None:
     paths = write_report(make_report(tmp_path), tmp_path / "out")
-    assert paths.html.exists() and paths.json.exists()
+    for path in (paths.html, paths.json, paths.csv, paths.markdown):
+        assert path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044  # a web server may serve them
     assert "tag: v1, prerelease: no" in paths.html.read_text()
     assert display({"tag": "v1.0", "prerelease": False, "url": None}) == "tag: v1.0, prerelease: no"
     assert display(["pytorch", "llm"]) == "pytorch, llm" and display(None) == "—" and display([]) == "—"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["index.html", "links.csv", "report.json", "summary.md"]
+
+
+def test_models_and_datasets_are_judged_apart(tmp_path: Path) -> None:
+    report = hostile_report(tmp_path)
+    paper = next(p for p in report["papers"] if p["id"] == "markdown")  # a dead model and a working dataset
+    assert (paper["verdict"]["data"], paper["verdict"]["models"]) == ("working", "dead")
+    assert report["summary"]["papers_with_working_data"] == 1 and report["summary"]["papers_with_data_links"] == 1
+    assert report["summary"]["papers_with_working_models"] == 0 and report["summary"]["papers_with_model_links"] == 2
+    html = render_html(report)
+    row = html[html.index('id="paper-markdown"'):]
+    row = row[:row.index("</tr>")]
+    chips = re.findall(r'<td role="cell" class="f">(.*?)</td>', row)
+    assert [re.sub(r"<[^>]+>", "", chip) for chip in chips] == ["none", "working", "dead", "none"]  # code, data, models, demo
+
+
+def test_the_history_strip_has_one_cell_per_run() -> None:
+    history = [{"run": 1, "state": "alive"}, {"run": 2, "state": "alive"}, {"run": 3, "state": "dead"}, {"run": 4, "state": None}]
+    assert strip_segments(history) == [("alive", 2, "runs 1–2: alive"), ("dead", 1, "run 3: dead"), ("none", 1, "run 4: not checked")]
+
+
+def test_links_csv_has_every_paper_and_link_and_defuses_formulas(tmp_path: Path) -> None:
+    report = hostile_report(tmp_path)
+    report["papers"].append({"id": "bare", "title": "-1 links", "verdict": {"code": "none linked"}, "links": []})
+    paths = write_report(report, tmp_path / "out")
+    rows = list(csv.DictReader(io.StringIO(paths.csv.read_text(), newline="")))
+    assert [(row["paper_title"], row["url"]) for row in rows if row["paper_id"] == "bare"] == [("'-1 links", "")]
+    assert [(row["paper_id"], row["normalized"]) for row in rows if row["paper_id"] == "markdown"] == [
+        ("markdown", MODEL_LINK.normalized), ("markdown", "https://huggingface.co/datasets/evil/data")]
+    assert len([row for row in rows if row["paper_id"] == PAPER_ID]) == 4
+    title = next(row["paper_title"] for row in rows if row["paper_id"] == "markdown")
+    assert title == "'" + MARKDOWN_TITLE  # a spreadsheet shows it as text instead of running =HYPERLINK
+    model = next(row for row in rows if row["normalized"] == MODEL_LINK.normalized)
+    assert (model["state"], model["status"], model["http_status"], model["models"]) == ("dead", "degraded", "404", "dead")
+
+
+def test_summary_markdown_cannot_link_embed_or_mention(tmp_path: Path) -> None:
+    paths = write_report(hostile_report(tmp_path), tmp_path / "out")
+    text = paths.markdown.read_text()
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert "<a " not in html and "<img" not in html and "<script" not in html and "<svg" not in html and "<b>" not in html
+    for autolinked in ("@octocat", "#1", "www.evil", "https://evil"):  # what GitHub would turn into a link or a ping
+        assert autolinked not in text
+    assert "\\[a\\](https:" in text and "\\<b\\>b\\</b\\>" in text  # shown literally, not dropped
+    dead = text[text.index("### Dead links (1)"):]
+    assert len([line for line in dead.splitlines() if line.startswith("| `")]) == 1
+    assert html.count("<tr>") == 1 + 3 + 1 + 2 + 1 + 1  # shares, changes and dead-link tables: pipes broke no row
+    assert md_text("a\nb\r\n# c") == "a b # c"
+
+
+def test_a_ten_thousand_character_title_is_cut_in_the_summary(tmp_path: Path) -> None:
+    report = hostile_report(tmp_path)
+    for paper in report["papers"]:
+        paper["title"] = "x" * 10_000
+    for change in report["changes"]:
+        change["papers"] = ["x" * 10_000] * 50
+    paths = write_report(report, tmp_path / "out")
+    assert len(paths.markdown.read_text()) < 5_000  # fits a GitHub issue body whatever the abstracts say

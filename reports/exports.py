@@ -1,0 +1,183 @@
+"""The report's machine- and chat-sized outputs: ``links.csv`` and ``summary.md``.
+
+Both are made from the report document alone (``report.json``), so they always agree with the
+HTML. Everything in them that came from abstracts or APIs is untrusted: the CSV defuses
+spreadsheet formulas, the Markdown cannot form links, images, HTML, mentions or issue references.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from typing import Any
+
+CSV_COLUMNS = (
+    "paper_id", "paper_title", "code", "data", "models", "demo",
+    "url", "normalized", "kind", "claim", "state", "status", "reason", "http_status", "final_url", "suggested_url",
+    "dead_since", "last_alive", "uptime_7d", "uptime_30d", "uptime_90d", "checked_at",
+    "stars", "last_commit", "latest_release", "archived", "placeholder",
+    "downloads", "likes", "last_modified", "gated", "stage",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str | int | float:
+    """A CSV cell; text a spreadsheet would run as a formula gets a leading apostrophe (OWASP)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _link_columns(link: dict[str, Any]) -> dict[str, Any]:
+    d = link.get("details") or {}
+    evidence = link.get("evidence") or {}
+    verdict = link.get("verdict") or {}
+    uptime = verdict.get("uptime") or {}
+    release = d.get("latest_release")
+    return {
+        "url": link.get("url"), "normalized": link.get("normalized"), "kind": link.get("kind"), "claim": link.get("claim"),
+        "state": link.get("state") or "not checked", "status": verdict.get("status"), "reason": link.get("reason"),
+        "http_status": evidence.get("status_code"), "final_url": evidence.get("final_url"),
+        "suggested_url": link.get("suggested_url"), "dead_since": verdict.get("dead_since"),
+        "last_alive": verdict.get("last_alive"), "uptime_7d": uptime.get("7d"), "uptime_30d": uptime.get("30d"),
+        "uptime_90d": uptime.get("90d"), "checked_at": link.get("checked_at"),
+        "stars": d.get("stars"), "last_commit": d.get("last_commit_at") or d.get("pushed_at"),
+        "latest_release": release.get("tag") if isinstance(release, dict) else None,
+        "archived": d.get("archived"), "placeholder": d.get("placeholder") or d.get("empty") or None,
+        "downloads": d.get("downloads"), "likes": d.get("likes"), "last_modified": d.get("last_modified"),
+        "gated": d.get("gated") if d.get("gated") else (False if "gated" in d else None), "stage": d.get("stage"),
+    }
+
+
+def links_csv(report: dict[str, Any]) -> str:
+    """One row per paper and cited link (a link cited by two papers appears twice); a paper
+    without links gets one row with empty link columns, so every paper is in the file."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for paper in report["papers"]:
+        verdict = paper.get("verdict") or {}
+        base = {"paper_id": paper["id"], "paper_title": paper["title"], "code": verdict.get("code"), "data": verdict.get("data"),
+                "models": verdict.get("models"), "demo": verdict.get("demo")}
+        for row in [{**base, **_link_columns(link)} for link in paper["links"]] or [base]:
+            writer.writerow({key: _cell(row.get(key)) for key in CSV_COLUMNS})
+    return out.getvalue()
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+MAX_ROWS = 20  # rows per table: the summary must fit a GitHub issue (65,536 characters)
+MAX_TEXT = 120
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_INLINE_SYNTAX = re.compile(r"([\\`*_\[\]<>&!|~$])")
+_WORD_JOINER = "\u2060"
+# GitHub turns these into links or notifications after Markdown is parsed, so escaping cannot stop
+# them: an invisible word joiner breaks them ("@user", "#12", "https://", "www.", "GH-12").
+_AUTOLINKED = re.compile(r"(@|#|://|(?<![\w])www\.|(?<![\w])gh-)(?=\w|/)", re.IGNORECASE)
+
+
+def md_text(value: Any, limit: int = MAX_TEXT) -> str:
+    """Untrusted text as literal Markdown inline text, on one line, at most ``limit`` characters."""
+    text = _SPACE.sub(" ", str(value if value is not None else "")).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    text = _INLINE_SYNTAX.sub(r"\\\1", text)
+    return _AUTOLINKED.sub(lambda m: m.group(1)[:1] + _WORD_JOINER + m.group(1)[1:], text)
+
+
+def md_code(value: Any, limit: int = 200) -> str:
+    """Untrusted text (a URL) as a code span inside a table cell: never a link, never HTML."""
+    text = _SPACE.sub(" ", str(value if value is not None else "")).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
+def _table(header: Iterable[str], rows: list[list[str]], align: str | None = None) -> list[str]:
+    head = list(header)
+    lines = ["| " + " | ".join(head) + " |", align or "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _papers_cell(titles: list[str]) -> str:
+    shown = "; ".join(md_text(title) for title in titles[:2])
+    return shown + (f" and {len(titles) - 2} more" if len(titles) > 2 else "")
+
+
+def _more(total: int) -> list[str]:
+    return ["", f"… and {total - MAX_ROWS} more in the report."] if total > MAX_ROWS else []
+
+
+def _share_row(label: str, working: int, linked: int) -> list[str]:
+    percent = f"{round(100 * working / linked)} %" if linked else "–"
+    return [label, f"{working} of {linked}", percent]
+
+
+def summary_markdown(report: dict[str, Any]) -> str:
+    """A GitHub-issue- or job-summary-sized digest: counts, working shares, changes, dead links."""
+    run, summary = report["run"], report["summary"]
+    started = str(run.get("started_at") or "")[:16].replace("T", " ")
+    lines = [f"## paperwatch: run {int(run['id'])}, {md_text(started)} UTC", ""]
+    lines.append(f"**{summary['papers']} papers** ({summary['papers_with_links']} with links), {summary['links']} links checked"
+                 + ("; **the monitor could not reach the web**: unchecked links are unknown, not dead." if run.get("offline") else "."))
+    sources = [md_text(source, 80) for source in run.get("sources") or []]
+    if sources:
+        lines.append(f"Sources: {', '.join(sources)}.")
+    for note in run.get("notes") or []:
+        lines += ["", f"> {md_text(note, 300)}"]
+    lines += [""] + _table(["papers with", "working", "share"], [
+        _share_row("code", summary["papers_with_working_code"], summary["papers_with_code_links"]),
+        _share_row("data", summary["papers_with_working_data"], summary["papers_with_data_links"]),
+        _share_row("models", summary.get("papers_with_working_models", 0), summary.get("papers_with_model_links", 0)),
+    ], "|---|---:|---:|")
+    lines += ["", "Links by state: " + " · ".join(f"{md_text(state)} {n}" for state, n in summary["by_state"].items())]
+
+    changes = report.get("changes") or []
+    lines += ["", "### Changes since the previous run", ""]
+    if changes:
+        counts: dict[str, int] = {}
+        for change in changes:
+            counts[str(change.get("change"))] = counts.get(str(change.get("change")), 0) + 1
+        lines.append(" · ".join(f"{md_text(kind)} {n}" for kind, n in counts.items()))
+        lines += [""] + _table(["change", "link", "was → now", "reason", "papers"], [
+            [md_text(c.get("change")), md_code(c.get("url")), f"{md_text(c.get('from'))} → {md_text(c.get('to'))}",
+             md_text(c.get("reason")), _papers_cell([str(t) for t in c.get("papers") or []])]
+            for c in changes[:MAX_ROWS]]) + _more(len(changes))
+    else:
+        lines.append("No link changed." if len(report.get("runs") or []) > 1 else "First run: nothing to compare with yet.")
+
+    dead = _dead_links(report)
+    lines += ["", f"### Dead links ({len(dead)})", ""]
+    if dead:
+        lines += _table(["link", "kind", "verdict", "reason", "papers"], [
+            [md_code(link["url"]), md_text(link["kind"]), md_text(link["status"]), md_text(link["reason"]), _papers_cell(link["papers"])]
+            for link in dead[:MAX_ROWS]]) + _more(len(dead))
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def _dead_links(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Links dead in this run, most-cited and longest-dead first."""
+    found: dict[str, dict[str, Any]] = {}
+    for paper in report["papers"]:
+        for link in paper["links"]:
+            if link.get("state") != "dead":
+                continue
+            entry = found.setdefault(link["normalized"], {"url": link["url"], "kind": link["kind"], "reason": link.get("reason"),
+                                                          "papers": [], "since": (link.get("verdict") or {}).get("dead_since")})
+            status = (link.get("verdict") or {}).get("status")
+            entry["status"] = (f"dead since {str(entry['since'])[:10]}" if status == "dead" and entry["since"]
+                               else "dead, unconfirmed" if status == "degraded" else str(status or "dead"))
+            entry["papers"].append(str(paper["title"]))
+    return sorted(found.values(), key=lambda e: (-len(e["papers"]), e["since"] or "9999", e["url"]))

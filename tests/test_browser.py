@@ -1,0 +1,220 @@
+"""The HTML report in a real browser (Debian's chromium through Playwright, offline, file://).
+
+The demo's report loads cleanly, filters, search, sorting and anchors do what a reader expects,
+it reads on a phone and without JavaScript, and a report full of script injections runs none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import pytest
+from hostile import MARKDOWN_TITLE, TITLE, hostile_report
+
+from playwright.sync_api import expect
+
+from reports.report import write_report
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+class Watched:
+    """A page with everything that would betray a problem recorded: console errors, exceptions, dialogs."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"exception: {error}"))
+        page.on("dialog", self._dialog)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(f"{message.type}: {message.text}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+@pytest.fixture
+def open_report(browser: Browser) -> Iterator[Any]:
+    """Open a report file in a fresh context (no network: every request other than file:// is refused)."""
+    contexts = []
+
+    def opener(html: Path, fragment: str = "", width: int = 1280, javascript: bool = True) -> Watched:
+        context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=javascript)
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://") else route.abort())
+        contexts.append(context)
+        watched = Watched(context.new_page())
+        watched.page.goto(html.as_uri() + fragment)
+        return watched
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def demo(demo_report: Path) -> dict[str, Any]:
+    return json.loads((demo_report / "report.json").read_text())
+
+
+def visible_rows(page: Page) -> list[str]:
+    return page.eval_on_selector_all("#papers tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.id)")
+
+
+def ids(papers: list[dict[str, Any]]) -> list[str]:
+    return ["paper-" + p["id"] for p in papers]
+
+
+def test_the_demo_report_loads_cleanly_and_is_saved_as_a_screenshot(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
+    watched = open_report(demo_report / "index.html")
+    page = watched.page
+    assert page.locator("#controls").is_visible()
+    assert page.locator("#count").text_content() == f"All {len(demo['papers'])} papers."
+    assert visible_rows(page) == ids(demo["papers"])
+    assert page.locator(".chart rect").count() >= len(demo["runs"])  # one stacked bar per run
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report-demo.png"
+    page.screenshot(path=str(shot), full_page=False)
+    print(f"\nscreenshot: {shot}")
+    assert shot.stat().st_size > 10_000
+    assert watched.errors == [] and watched.dialogs == []
+
+
+def test_filters_and_search_show_the_matching_papers(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
+    page = open_report(demo_report / "index.html").page
+    papers = demo["papers"]
+    with_dead = ids([p for p in papers if any(link["state"] == "dead" for link in p["links"])])
+    page.select_option("#f-state", "dead")
+    assert visible_rows(page) == with_dead and 0 < len(with_dead) < len(papers)
+    assert page.locator("#count").text_content() == f"{len(with_dead)} of {len(papers)} papers, link state dead."
+    shown_states = page.eval_on_selector_all("#papers tr:not([hidden]) li:not(.dim)", "items => items.map(i => i.dataset.s)")
+    assert set(shown_states) == {"dead"}  # the other links of those papers are dimmed
+
+    page.select_option("#f-kind", "hf-model")  # a dead Hugging Face model
+    expected = ids([p for p in papers if any(link["state"] == "dead" and link["kind"] == "hf-model" for link in p["links"])])
+    assert visible_rows(page) == expected and len(expected) < len(with_dead)
+
+    page.fill("#q", "no such paper anywhere")  # the dimmed rows are hidden while the link filters go
+    page.press("#q", "Enter")
+    page.select_option("#f-state", "")
+    page.select_option("#f-kind", "")
+    page.fill("#q", "")
+    page.press("#q", "Enter")
+    assert len(visible_rows(page)) == len(papers) and page.locator("#papers li.dim").count() == 0
+    page.select_option("#f-verdict", "code:working")
+    assert visible_rows(page) == ids([p for p in papers if p["verdict"]["code"] == "working"])
+
+    page.click("#f-reset")
+    target = next(p for p in papers if "LongWriter" in p["title"])
+    page.fill("#q", "longwriter")
+    page.press("#q", "Enter")
+    assert visible_rows(page) == ids([target])
+    page.fill("#q", "no such paper anywhere")
+    page.press("#q", "Enter")
+    assert visible_rows(page) == [] and page.locator("#no-match").is_visible()
+    page.click("#f-clear")
+    assert len(visible_rows(page)) == len(papers)
+
+
+def test_a_papers_anchor_scrolls_to_it_even_when_filters_hide_it(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
+    middle = demo["papers"][len(demo["papers"]) // 2]  # far below the fold, with enough page below it to reach the top
+    page = open_report(demo_report / "index.html", "#" + quote("paper-" + middle["id"], safe="")).page
+    row = page.locator(f"[id='paper-{middle['id']}']")
+    assert row.evaluate("r => r.matches(':target')")
+    expect(row.locator(".t")).to_be_in_viewport(ratio=1)
+    assert abs(row.evaluate("r => r.getBoundingClientRect().top")) < 20  # at the top of the window
+
+    changed = next(c for c in demo["changes"] if c["papers"])
+    paper = next(p for p in demo["papers"] if p["title"] == changed["papers"][0])
+    page.fill("#q", "no such paper anywhere")
+    page.press("#q", "Enter")
+    page.locator("#changes-h").scroll_into_view_if_needed()
+    page.locator(".changes a[href^='#paper-']").first.click()  # the paper a change names, hidden by the search
+    target = page.locator(f"[id='paper-{paper['id']}']")
+    assert target.is_visible() and page.locator("#q").input_value() == ""
+    expect(target.locator(".t")).to_be_in_viewport(ratio=1)
+
+
+def test_sorting_and_search_work_from_the_keyboard(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
+    page = open_report(demo_report / "index.html").page
+    page.locator("body").press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("vanished")
+    page.keyboard.press("Enter")
+    assert len(visible_rows(page)) == 1
+    page.keyboard.press("Escape")
+    assert len(visible_rows(page)) == len(demo["papers"])
+
+    code_header = page.locator("#papers th", has_text="Code")
+    code_header.locator("button").focus()
+    page.keyboard.press("Enter")
+    assert code_header.get_attribute("aria-sort") == "ascending"
+    first_codes = page.eval_on_selector_all("#papers tbody tr td:nth-child(2)", "cells => cells.slice(0, 2).map(c => c.textContent)")
+    assert first_codes == ["working", "working"]  # the two papers with working code come first
+    page.keyboard.press("Enter")
+    assert code_header.get_attribute("aria-sort") == "descending"
+    assert page.locator("#papers tbody tr td:nth-child(2)").first.text_content() == "none"
+
+
+def test_on_a_phone_nothing_scrolls_sideways(open_report: Any, demo_report: Path) -> None:
+    page = open_report(demo_report / "index.html", width=390).page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    label = page.locator("#papers tbody tr td:nth-child(2)").first.evaluate("c => getComputedStyle(c, '::before').content")
+    assert label == '"code "'  # each verdict says which it is once the header row is gone
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-demo-phone.png"))
+
+
+def test_without_javascript_every_paper_and_its_evidence_is_there(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
+    page = open_report(demo_report / "index.html", javascript=False).page
+    assert not page.locator("#controls").is_visible()  # no dead controls
+    assert page.locator("#papers tbody tr:visible").count() == len(demo["papers"])
+    evidence = page.locator("#papers details").first
+    evidence.locator("summary").click()
+    assert evidence.locator("dd").first.is_visible()
+
+
+def test_printing_hides_the_controls(open_report: Any, demo_report: Path) -> None:
+    page = open_report(demo_report / "index.html").page
+    page.emulate_media(media="print")
+    assert not page.locator("#controls").is_visible()
+    assert page.locator("#papers tbody tr").first.is_visible()
+
+
+def test_no_injected_script_runs(open_report: Any, tmp_path: Path) -> None:
+    paths = write_report(hostile_report(tmp_path), tmp_path / "out")
+    watched = open_report(paths.html)
+    page = watched.page
+    page.eval_on_selector_all("details", "all => all.forEach(d => { d.open = true; })")
+    for row in page.locator("#papers tbody tr").all():
+        row.hover()
+    page.fill("#q", "<img")
+    page.press("#q", "Enter")
+    page.select_option("#f-state", "dead")
+    page.click("#f-reset")
+    page.locator("#papers th button").first.click()
+    page.wait_for_timeout(200)
+
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert watched.dialogs == []
+    assert watched.errors == []  # not even a script the CSP had to refuse
+    assert page.locator("script").count() == 1
+    hrefs = page.eval_on_selector_all("[href]", "all => all.map(a => a.getAttribute('href'))")
+    assert not [h for h in hrefs if not (h.startswith(("http://", "https://", "#")) or h in ("report.json", "links.csv", "summary.md"))]
+    handlers = page.evaluate("Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes)"
+                             ".filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name))")
+    assert handlers == []
+    text = page.locator("#papers").text_content() or ""
+    assert TITLE in text and MARKDOWN_TITLE in text  # the payloads are on the page, as text
