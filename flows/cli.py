@@ -19,10 +19,11 @@ from typing import Any, NoReturn
 import click
 
 from checks.daily import daily_papers, daily_source, is_daily_source
-from checks.config import ConfigError, apply_config, find_config, load_config
+from checks.config import ConfigError, alert_config, apply_config, find_config, load_config
 from checks.errors import InputError, PaperwatchError
-from checks.settings import CheckSettings, RemapError, RemapRule
-from reports.store import StoreError, validate_location
+from checks.settings import NOTIFY_ENV, AlertSettings, CheckSettings, RemapError, RemapRule
+from reports.retention import DEFAULT_KEEP_DAYS
+from reports.store import StoreError, validate_location, without_password
 
 EXIT_USAGE = 2
 
@@ -97,6 +98,45 @@ def build_settings(config: str | None, github_api: str | None, hf_endpoint: str 
         "max_concurrency": max_concurrency, "per_host": per_host,
     }
     return replace(settings, **{key: value for key, value in overrides.items() if value is not None})
+
+
+def build_alerts(config: str | None, notify: tuple[str, ...], tracking_issue: str | None,
+                 remind_every: int | None) -> AlertSettings:
+    """Alert settings from the config file, then the command line; targets from PAPERWATCH_NOTIFY come first.
+
+    Errors never quote a notify URL: it holds the channel's secret.
+    """
+    try:
+        found = (config, load_config(config)) if config else find_config()
+        settings = alert_config(AlertSettings(), found[1], str(found[0])) if found else AlertSettings()
+        targets = tuple(os.environ.get(NOTIFY_ENV, "").split()) + settings.notify + notify
+        overrides = {"tracking_issue": tracking_issue, "remind_every": remind_every}
+        return replace(settings, notify=tuple(dict.fromkeys(targets)),
+                       **{key: value for key, value in overrides.items() if value is not None})
+    except ConfigError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"alerts: {exc}")
+
+
+def hand_over_notify_targets(settings: AlertSettings) -> None:
+    """Notify URLs reach the run through this process's environment, never as (stored) flow parameters."""
+    if settings.notify:
+        os.environ[NOTIFY_ENV] = " ".join(settings.notify)
+
+
+def alert_options(func: Any) -> Any:
+    """Where a digest of each run's link changes goes, and the tracking issue."""
+    return _apply(func, [
+        click.option("--notify", metavar="URL", multiple=True,
+                     help="Send each run's digest of newly dead, recovered, moved, archived links here: an Apprise URL "
+                          "(slack://..., mailto://..., json://...) or prefect-block:TYPE/NAME. Repeatable; adds to "
+                          f"notify in paperwatch.toml and ${NOTIFY_ENV}."),
+        click.option("--tracking-issue", metavar="OWNER/REPO",
+                     help="Keep one GitHub issue in OWNER/REPO listing the dead links (needs GITHUB_TOKEN)."),
+        click.option("--remind-every", type=click.IntRange(min=0), metavar="N",
+                     help="Remind of links still dead every N runs (default 0: never)."),
+    ])
 
 
 def prepare_prefect() -> None:
@@ -180,12 +220,16 @@ HF_DAILY_HELP = "Also read the Hugging Face daily papers of that day (YYYY-MM-DD
               help="Force the input format instead of detecting it from the content.")
 @click.option("--github-token-secret", metavar="BLOCK",
               help="Name of a Prefect Secret block holding the GitHub token (used when GITHUB_TOKEN is not set).")
+@click.option("--keep-days", type=click.IntRange(min=1), default=DEFAULT_KEEP_DAYS, show_default=True, metavar="N",
+              help="Keep each observation N days, then only its link's daily summary (counts by state).")
 @api_options
 @checking_options
+@alert_options
 def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, input_format: str | None, github_token_secret: str | None,
-        github_api: str | None,
+        keep_days: int, github_api: str | None,
         hf_endpoint: str | None, config: str | None, remap: tuple[str, ...], allow_private: bool,
-        timeout: float | None, max_concurrency: int | None, per_host: int | None) -> None:
+        timeout: float | None, max_concurrency: int | None, per_host: int | None, notify: tuple[str, ...],
+        tracking_issue: str | None, remind_every: int | None) -> None:
     """Check every link in SOURCE files once, record it, and write the report.
 
     SOURCE is a Hugging Face papers page saved as text, a Markdown list of papers, or
@@ -197,12 +241,15 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
     check_out_dir(out)
     check_db(db)
     settings = build_settings(config, github_api, hf_endpoint, remap, allow_private, timeout, max_concurrency, per_host)
+    alerts = build_alerts(config, notify, tracking_issue, remind_every)
+    hand_over_notify_targets(alerts)
     prepare_prefect()
     from flows.monitor import monitor
 
     try:
-        result = monitor(sources=list(sources), db=db, out=out, settings=settings.to_dict(), input_format=input_format,
-                         github_token_secret=github_token_secret)
+        result = monitor(sources=list(sources), db=without_password(db), out=out, settings=settings.to_dict(),
+                         input_format=input_format, github_token_secret=github_token_secret, keep_days=keep_days,
+                         alerts=alerts.public_dict())
     except (PaperwatchError, StoreError) as exc:
         fail(str(exc))
     print_outcome(result)
@@ -216,6 +263,11 @@ def print_outcome(result: dict[str, Any]) -> None:
         click.echo("the monitor could not reach the web: unchecked links are marked unknown, not dead")
     for change in result["changes"]:
         click.echo(f"  {change['change']}: {change['url']} ({change['reason']})")
+    alerts = result.get("alerts")
+    if alerts:
+        failed = [d["channel"] for d in alerts.get("deliveries", []) if not d["ok"]]
+        click.echo(f"alerts: {alerts['outcome']}" + (f" ({alerts['title']})" if alerts.get("title") else "")
+                   + (f"; not delivered to {', '.join(failed)}" if failed else ""))
     click.echo(f"report: {result['html']}")
 
 

@@ -1,15 +1,18 @@
 """The ``monitor`` flow: read papers → check every link → remember → report.
 
-Tasks are batch-sized (one per checker, not one per URL) and take and return plain
-data. A checker that fails outright degrades its links to ``unknown``; the run still
-records what it saw and writes its report.
+Checking runs in batch tasks (pages by host, GitHub and Hub by API; ``flows.batches``), or,
+with ``shards``, in child flow runs that workers on other machines pick up (``flows.sharding``).
+Tasks take and return plain data. A batch that fails outright degrades its links to
+``unknown``; the run still records what it saw, writes its report and ends Completed, saying
+how many links are unknown. Only a store or report that cannot be written fails the run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +21,19 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from sqlalchemy.exc import SQLAlchemyError
 
 from checks.daily import daily_papers, is_daily_source
 from checks.extract import read_papers
-from checks.github import check_repos, merge_page_and_api
-from checks.http import PageCheckResult, check_pages
-from checks.huggingface import check_artifacts
-from checks.model import Evidence, Link, Observation, Paper, State
-from checks.plan import CheckPlan, plan_checks
-from checks.repo_facts import pages_source_repo
-from checks.settings import CheckSettings
-from flows.progress import progress
+from checks.model import Observation, Paper
+from checks.plan import plan_checks
+from checks.settings import AlertSettings, CheckSettings
+from flows.batches import check_links, completed_state, untraversed
+from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
+from reports.alerts import process_run
 from reports.report import build_report, write_report
-from reports.store import Store
+from reports.retention import DEFAULT_KEEP_DAYS
+from reports.store import Store, StoreError
 
 
 @task(name="extract papers", cache_policy=NO_CACHE)
@@ -59,31 +62,12 @@ def source_digest(sources: Sequence[str]) -> str:
 
 @task(name="start run", cache_policy=NO_CACHE)
 def start_run(db: str, sources: Sequence[str], papers: Sequence[Paper], flow_run_id: str | None) -> int:
+    """The run row, its owner and its papers in one transaction: never a run without its watched set."""
     store = Store.open(db)
     try:
-        run_id = store.start_run(list(sources), source_digest(sources), flow_run_id)
-        store.record_papers(run_id, papers)
-        return run_id
+        return store.start_run(list(sources), source_digest(sources), flow_run_id, watched=papers)
     finally:
         store.close()
-
-
-def _checked(label: str, checker: Callable[..., Any], links: Sequence[Link], settings: CheckSettings) -> Any:
-    logger = get_run_logger()
-    with progress(label, len(links), logger) as on_done:
-        return checker(list(links), settings, on_done)
-
-
-@task(name="check web pages", cache_policy=NO_CACHE)
-def check_page_links(links: Sequence[Link], settings: CheckSettings) -> PageCheckResult:
-    return _checked("web pages", check_pages, [link.normalized for link in links], settings)
-
-
-@task(name="check GitHub repositories", cache_policy=NO_CACHE)
-def check_github_links(links: Sequence[Link], settings: CheckSettings, previous: dict[str, dict[str, Any]]) -> list[Observation]:
-    logger = get_run_logger()
-    with progress("GitHub repositories", len(links), logger) as on_done:
-        return check_repos(list(links), settings, on_done, previous)
 
 
 @task(name="load stored repository metadata", cache_policy=NO_CACHE)
@@ -93,11 +77,6 @@ def stored_metadata(db: str, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
         return store.latest_details(urls)
     finally:
         store.close()
-
-
-@task(name="check Hugging Face artifacts", cache_policy=NO_CACHE)
-def check_hub_links(links: Sequence[Link], settings: CheckSettings) -> list[Observation]:
-    return _checked("Hugging Face artifacts", check_artifacts, links, settings)
 
 
 @task(name="record observations", cache_policy=NO_CACHE)
@@ -122,23 +101,30 @@ def finish_and_report(db: str, run_id: int, out: str, offline: bool, notes: Sequ
             "changes": report["changes"], "offline": offline, "notes": list(notes)}
 
 
-def _with_pages_source(observation: Observation, plan: CheckPlan) -> Observation:
-    """A GitHub Pages site is checked as a page; the report also names the repository it is built from."""
-    link = plan.pages_sites.get(observation.url)
-    source = pages_source_repo(link.owner, link.path) if link else None
-    return observation.replace(details={**observation.details, "source_repo": source}) if source else observation
-
-
-def _unchecked(links: Sequence[Link], checker: str, exc: BaseException) -> list[Observation]:
-    reason = f"not checked: the {checker} check failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-    return [Observation(url=link.normalized, state=State.UNKNOWN, reason=reason, checker=checker,
-                        evidence=Evidence(error=type(exc).__name__, attempts=0)) for link in links]
-
-
 def _publish_artifacts(result: dict[str, Any]) -> None:
-    by_state = result["summary"]["by_state"]
-    create_table_artifact(key="paperwatch-summary", description="Links by state in this run",
-                          table=[{"state": state, "links": count} for state, count in by_state.items()])
+    """The run's summary where Prefect users look: a table of the headline figures, the report's
+    summary.md (already escaped for Markdown) and a link to the HTML report."""
+    from prefect.artifacts import create_markdown_artifact
+
+    summary = result["summary"]
+    rows = [{"measure": "papers", "value": f"{summary['papers']} ({summary['papers_with_links']} with links)"},
+            {"measure": "links checked", "value": str(summary["links"])}]
+    for facet, working, linked in (("code", "papers_with_working_code", "papers_with_code_links"),
+                                   ("data", "papers_with_working_data", "papers_with_data_links"),
+                                   ("models", "papers_with_working_models", "papers_with_model_links")):
+        if linked in summary:
+            share = f" ({round(100 * summary[working] / summary[linked])} %)" if summary[linked] else ""
+            rows.append({"measure": f"papers with working {facet}", "value": f"{summary[working]} of {summary[linked]}{share}"})
+    rows += [{"measure": f"links {state}", "value": str(count)} for state, count in summary["by_state"].items()]
+    changes: dict[str, int] = {}
+    for change in result.get("changes") or []:
+        changes[str(change.get("change"))] = changes.get(str(change.get("change")), 0) + 1
+    rows += [{"measure": f"since the previous run: {kind}", "value": str(count)} for kind, count in changes.items()]
+    create_table_artifact(key="paperwatch-summary", table=rows, description=f"paperwatch run {result['run_id']}")
+    markdown = Path(result["html"]).with_name("summary.md")
+    if markdown.exists():
+        create_markdown_artifact(key="paperwatch-summary-md", markdown=markdown.read_text(encoding="utf-8"),
+                                 description=f"summary.md of run {result['run_id']}")
     create_link_artifact(key="paperwatch-report", link=Path(result["html"]).absolute().as_uri(),
                          link_text="paperwatch HTML report", description=f"Report of run {result['run_id']}")
 
@@ -146,74 +132,122 @@ def _publish_artifacts(result: dict[str, Any]) -> None:
 @flow(name="monitor", description="Check every code, model, data and project link of a set of papers and report.")
 def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paperwatch-report",
             settings: dict[str, Any] | None = None, input_format: str | None = None,
-            github_token_secret: str | None = None) -> dict[str, Any]:
+            github_token_secret: str | None = None, keep_days: int = DEFAULT_KEEP_DAYS,
+            notify: list[str] | None = None, alerts: dict[str, Any] | None = None,
+            shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT) -> dict[str, Any]:
     """``settings`` is ``CheckSettings.to_dict()``. Tokens come from the environment, or from the
-    Prefect Secret block named by ``github_token_secret``; never from parameters."""
+    Prefect Secret block named by ``github_token_secret``; never from parameters. Observations
+    older than ``keep_days`` are rolled into daily summaries once the report is written.
+
+    ``notify`` adds alert targets to those in ``PAPERWATCH_NOTIFY``; Prefect stores parameters, so
+    give ``prefect-block:TYPE/NAME`` here and keep Apprise URLs, which hold secrets, in the
+    environment. ``alerts`` is ``AlertSettings.public_dict()``.
+
+    ``shards`` above 1 splits the checking into that many child flow runs of ``shard_deployment``
+    (by host and by API), so that every worker of its work pool takes a share; the history
+    database must then be one all those workers reach (PostgreSQL across machines)."""
     logger = get_run_logger()
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
     if github_token_secret and not check_settings.github_token():
         load_token_secret(github_token_secret, check_settings.github_token_env)
 
     papers = extract_papers(sources, check_settings, input_format)
-    run_id = start_run(db, sources, papers, flow_run.get_id())
+    run_id = start_run(db, sources, untraversed(papers), flow_run.get_id())
     try:
-        result = _check_record_report(db, run_id, out, papers, check_settings)
+        result = _check_record_report(db, run_id, out, papers, check_settings, shards=shards,
+                                      shard_deployment=shard_deployment, github_token_secret=github_token_secret)
     except BaseException:
         mark_failed(db, run_id)
         raise
     _publish_artifacts(result)
     logger.info("run %d: report written to %s", run_id, result["html"])
-    return result
+    result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings)
+    prune_history(db, keep_days)
+    return completed_state(result)
+
+
+@task(name="send alerts", cache_policy=NO_CACHE)
+def send_alerts(db: str, run_id: int, notify: list[str] | None, alerts: dict[str, Any] | None,
+                settings: CheckSettings) -> dict[str, Any] | None:
+    """One digest for the run's verdict changes (and the tracking issue); None when no alert is configured."""
+    alert_settings = AlertSettings.from_run(notify, alerts)
+    if not alert_settings.enabled:
+        return None
+    outcome = process_run(db, run_id, alert_settings, github_api_url=settings.github_api_url,
+                          github_token=settings.github_token())
+    summary = outcome.to_dict()
+    failed = [d["channel"] for d in summary["deliveries"] if not d["ok"]]
+    get_run_logger().info("run %d alerts: %s%s%s", run_id, outcome.outcome,
+                          f" ({summary['title']})" if summary["title"] else "",
+                          f"; not delivered to {', '.join(failed)}" if failed else "")
+    return summary
+
+
+def _alerts_step(db: str, run_id: int, notify: list[str] | None, alerts: dict[str, Any] | None,
+                 settings: CheckSettings) -> dict[str, Any] | None:
+    """The report is written: an alert that cannot be sent is a warning, never a failed run."""
+    try:
+        return send_alerts(db, run_id, notify, alerts, settings)
+    except Exception as exc:
+        get_run_logger().warning("run %d: alerts not sent (%s)", run_id, type(exc).__name__)
+        return {"run_id": run_id, "outcome": "failed", "error": type(exc).__name__}
+
+
+@task(name="prune history", cache_policy=NO_CACHE)
+def prune_history(db: str, keep_days: int) -> None:
+    """Roll observations older than ``keep_days`` into daily summaries. The report is already
+    written, so a failure here is a warning, never a failed run."""
+    logger = get_run_logger()
+    try:
+        store = Store.open(db)
+        try:
+            pruned = store.prune(keep_days)
+        finally:
+            store.close()
+    except (StoreError, SQLAlchemyError) as exc:
+        logger.warning("history not pruned: %s", str(exc).splitlines()[0])
+        return
+    if pruned.removed:
+        logger.info("history: %d observations of runs before %s rolled into daily summaries", pruned.removed,
+                    pruned.cutoff[:10])
 
 
 def load_token_secret(block_name: str, env_var: str) -> None:
     """Put a Prefect Secret block's token where the checkers read tokens, for this run's process only."""
-    os.environ[env_var] = Secret.load(block_name).get()
+    os.environ[env_var] = Secret.load(block_name, _sync=True).get()
 
 
 def mark_failed(db: str, run_id: int) -> None:
-    store = Store.open(db)
+    """Label the run as it ended; called while its exception propagates, which this never replaces.
+
+    Ctrl-C (KeyboardInterrupt) or a SystemExit is ``interrupted``; any other exception ``failed``.
+    """
+    exc = sys.exc_info()[1]
+    stopped = isinstance(exc, (KeyboardInterrupt, SystemExit))
+    why = f" ({type(exc).__name__})" if exc is not None else ""
     try:
-        store.finish_run(run_id, status="failed", offline=False, notes=["the run failed before its report was written"])
-    finally:
-        store.close()
+        store = Store.open(db)
+        try:
+            store.finish_run(run_id, status="interrupted" if stopped else "failed", offline=False,
+                             notes=[f"the run {'was interrupted' if stopped else 'failed'}{why} before its report was written"])
+        finally:
+            store.close()
+    except StoreError as error:
+        get_run_logger().warning("run %d could not be marked as ended: %s", run_id, error)
 
 
-def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper], check_settings: CheckSettings) -> dict[str, Any]:
+def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper], check_settings: CheckSettings, *,
+                         shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
+                         github_token_secret: str | None = None) -> dict[str, Any]:
     logger = get_run_logger()
     plan = plan_checks(papers)
     logger.info("run %d: %d unique links (%d web pages, %d GitHub repositories, %d Hugging Face artifacts)",
                 run_id, plan.total, len(plan.http), len(plan.github), len(plan.huggingface))
 
-    # Without a token the API budget is 60 requests an hour: repository pages say whether repos exist.
-    page_links = plan.http + (() if check_settings.github_token() else plan.github)
-    pages = check_page_links.submit(page_links, check_settings)
-    github = check_github_links.submit(plan.github, check_settings, stored_metadata(db, [link.normalized for link in plan.github]))
-    hub = check_hub_links.submit(plan.huggingface, check_settings)
-
-    page_observations: dict[str, Observation] = {}
-    notes: list[str] = []
-    offline = False
-    try:
-        page_result = pages.result()
-        page_observations = {o.url: o for o in page_result.observations}
-        offline, notes = page_result.offline, list(page_result.notes)
-    except Exception as exc:
-        page_observations = {o.url: o for o in _unchecked(page_links, "http", exc)}
-        notes.append(f"the web page check failed ({type(exc).__name__}); its links are unknown")
-    observations: list[Observation] = []
-    for future, links, name in ((github, plan.github, "github"), (hub, plan.huggingface, "huggingface")):
-        try:
-            observations += future.result()
-        except Exception as exc:
-            observations += _unchecked(links, name, exc)
-            notes.append(f"the {name} check failed ({type(exc).__name__}); its links are unknown")
-    observations = [merge_page_and_api(page_observations.pop(o.url), o) if o.url in page_observations else o
-                    for o in observations] + [_with_pages_source(o, plan) for o in page_observations.values()]
-    unknown = [o for o in observations if o.state is State.UNKNOWN]
-    if unknown and not offline:
-        reasons = sorted({o.reason.removeprefix("not checked: ") for o in unknown})
-        notes.append(f"{len(unknown)} link{'s' if len(unknown) > 1 else ''} could not be checked: " + "; ".join(reasons[:3]))
-
-    record_observations(db, run_id, observations)
-    return finish_and_report(db, run_id, out, offline, notes)
+    if shards > 1:
+        outcome = check_in_shards(plan, shards, db, run_id, check_settings, github_token_secret, shard_deployment)
+    else:
+        previous = stored_metadata(db, untraversed([link.normalized for link in plan.github]))
+        outcome = check_links(plan, check_settings, previous)
+    record_observations(db, run_id, untraversed(outcome.observations))
+    return finish_and_report(db, run_id, out, outcome.offline, outcome.notes)

@@ -1,0 +1,386 @@
+"""Check work as batch tasks: web pages by host, GitHub and Hugging Face by API.
+
+One Prefect task per URL costs the API server ~25 ms of CPU per task run (see STACK-NOTES), so
+a run checks hundreds of links per task: pages are grouped by host (a host is never split, so its
+politeness limit holds) and packed into batches of about ``BATCH_SIZE`` links; GitHub and Hub links
+are cut into batches of ``BATCH_SIZE``. Tasks take and return plain data (``CheckedBatch``), so a
+batch checked in another process (a shard, see ``flows.sharding``) merges exactly like a local one.
+
+The outage judgement ("nothing answered: our network is down, call failures unknown") needs the
+whole run, so page batches hand back their failures unjudged and ``merge`` judges once. A batch
+task that fails outright degrades its links to ``unknown``; the run still records and reports.
+
+API budgets are shared by every concurrent run through Prefect global concurrency limits, created
+on first use (``ensure_limits``) and tunable with ``prefect gcl update``:
+
+- ``paperwatch-github``: one GitHub batch at a time (one token's budget; GitHub asks clients not
+  to send concurrent requests with one token);
+- ``paperwatch-github-points``: GraphQL points an hour (a token batch of 100 repositories costs 1);
+- ``paperwatch-huggingface``: Hub API requests per five minutes (one a link).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.asyncio import concurrency, rate_limit
+from prefect.futures import PrefectFuture, as_completed
+
+from prefect.states import Completed
+from prefect.states import State as RunState
+
+# Prefect walks every task parameter looking for futures (3 s for 10,000 observations); large inputs
+# are passed as ``untraversed(value)``, which skips the walk and keeps the dependency edge in the UI.
+try:
+    from prefect.utilities.annotations import opaque as untraversed
+except ImportError:  # older Prefect 3: quote also skips the walk, but the UI loses the dependency edge
+    from prefect.utilities.annotations import quote as untraversed
+
+from checks.github import check_repos, merge_page_and_api
+from checks.http import PageChecker, PageCheckResult
+from checks.huggingface import check_artifacts
+from checks.model import Evidence, Link, Observation, State
+from checks.plan import CheckPlan
+from checks.repo_facts import pages_source_repo
+from checks.settings import CheckSettings
+
+BATCH_SIZE = 500  # links a task: a task run costs ~0.1-0.5 s to start, a batch seconds to check
+# Page batches in flight at once; they share the run's max_concurrency. Two keep the tail of one batch
+# (a slow host) from idling the run; a third added no throughput on 2 cores (bench/flow_bench.py).
+PAGE_LANES = 2
+GITHUB_LIMIT = "paperwatch-github"
+GITHUB_POINTS_LIMIT = "paperwatch-github-points"
+HF_LIMIT = "paperwatch-huggingface"
+# name: (slots, slots freed per second; 0 for a plain concurrency limit)
+GLOBAL_LIMITS: dict[str, tuple[int, float]] = {
+    GITHUB_LIMIT: (1, 0.0),
+    GITHUB_POINTS_LIMIT: (5000, 5000 / 3600),
+    HF_LIMIT: (1000, 1000 / 300),
+}
+PAGE_TIMEOUT = 3 * 3600  # seconds: a backstop; each URL is already bounded by total_timeout
+API_TIMEOUT = 6 * 3600  # includes waiting for the shared API budget
+CHECKERS = {"pages": "http", "github": "github", "huggingface": "huggingface"}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One task's worth of links for one API (``pages``, ``github``, ``huggingface``)."""
+
+    api: str
+    links: tuple[Link, ...]
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.api != "pages":
+            return f"{self.api} API, {len(self.links)} links"
+        shown = ", ".join(self.hosts[:3]) + (f" +{len(self.hosts) - 3}" if len(self.hosts) > 3 else "")
+        return f"pages of {len(self.hosts)} host{'s' if len(self.hosts) != 1 else ''} ({shown}), {len(self.links)} links"
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """What one batch found, as plain data. Page batches leave the outage judgement to ``merge``:
+    their network failures, "host not found" answers and response count travel with them."""
+
+    api: str
+    observations: tuple[Observation, ...]
+    network_failures: tuple[str, ...] = ()
+    nxdomain: tuple[str, ...] = ()
+    responses_seen: int = 0
+    canaries_after: bool = True
+    offline: bool = False  # decided before checking: no canary answered
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"api": self.api, "observations": [o.to_dict() for o in self.observations],
+                "network_failures": list(self.network_failures), "nxdomain": list(self.nxdomain),
+                "responses_seen": self.responses_seen, "canaries_after": self.canaries_after,
+                "offline": self.offline, "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CheckedBatch":
+        return cls(api=data["api"], observations=tuple(Observation.from_dict(o) for o in data["observations"]),
+                   network_failures=tuple(data.get("network_failures", ())), nxdomain=tuple(data.get("nxdomain", ())),
+                   responses_seen=int(data.get("responses_seen", 0)), canaries_after=bool(data.get("canaries_after", True)),
+                   offline=bool(data.get("offline", False)), notes=tuple(data.get("notes", ())))
+
+
+@dataclass
+class CheckOutcome:
+    """A run's observations, one per unique link, with its outage view and notes for the report."""
+
+    observations: list[Observation]
+    offline: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def page_links(plan: CheckPlan, with_token: bool) -> tuple[Link, ...]:
+    """Without a token the API budget is 60 requests an hour: repository pages say whether repos exist."""
+    return plan.http + (() if with_token else plan.github)
+
+
+def host_of(link: Link) -> str:
+    return (urlsplit(link.normalized).hostname or "").lower()
+
+
+def by_host(links: Iterable[Link]) -> dict[str, list[Link]]:
+    groups: dict[str, list[Link]] = {}
+    for link in links:
+        groups.setdefault(host_of(link), []).append(link)
+    return groups
+
+
+def chunks(links: Sequence[Link], size: int) -> list[tuple[Link, ...]]:
+    return [tuple(links[start:start + size]) for start in range(0, len(links), size)]
+
+
+def plan_batches(pages: Sequence[Link], github: Sequence[Link], hub: Sequence[Link], size: int = BATCH_SIZE) -> list[Batch]:
+    """Pages packed by host (largest hosts first, first fit; a host larger than ``size`` is a batch
+    of its own), API links cut into ``size`` pieces. Largest batches first, so the tail is short."""
+    bins: list[tuple[list[str], list[Link]]] = []
+    for host, links in sorted(by_host(pages).items(), key=lambda item: (-len(item[1]), item[0])):
+        target = next((b for b in bins if len(b[1]) + len(links) <= size), None)
+        if target is None:
+            target = ([], [])
+            bins.append(target)
+        target[0].append(host)
+        target[1].extend(links)
+    batches = [Batch("pages", tuple(links), tuple(hosts)) for hosts, links in bins]
+    batches += [Batch("github", piece) for piece in chunks(github, size)]
+    batches += [Batch("huggingface", piece) for piece in chunks(hub, size)]
+    return sorted(batches, key=lambda b: -len(b.links))
+
+
+class _UnjudgedPageChecker(PageChecker):
+    """The page checker, minus its per-call outage judgement: the run judges once over all batches
+    (``judge_pages``), with the checker's own ``_judge_outage``, so the rule lives in one place."""
+
+    canaries_after = True
+
+    def _judge_outage(self, observations: list[Observation], canaries_after: bool) -> PageCheckResult:
+        self.canaries_after = canaries_after
+        return PageCheckResult(tuple(observations))
+
+
+# The batch tasks are coroutines so that their timeouts can cancel them (a timeout cannot stop a
+# synchronous task in a worker thread); the GitHub and Hub clients are synchronous and run in a thread.
+# They carry no tags: Prefect asks the API for tag concurrency limits before each tagged task run starts,
+# which cost seconds under load (bench/flow_bench.py); the API budgets use global limits instead.
+@task(name="check web pages", retries=1, retry_delay_seconds=10, timeout_seconds=PAGE_TIMEOUT, cache_policy=NO_CACHE)
+async def check_page_batch(urls: list[str], settings: CheckSettings) -> CheckedBatch:
+    """Pages of a few hosts; failures stay unjudged until the whole run is in."""
+    checker = _UnjudgedPageChecker(settings)
+    result = await checker.run(urls)
+    return CheckedBatch("pages", result.observations, network_failures=tuple(sorted(checker.network_failures)),
+                        nxdomain=tuple(sorted(checker.nxdomain)), responses_seen=checker.responses_seen,
+                        canaries_after=checker.canaries_after, offline=result.offline, notes=result.notes)
+
+
+@task(name="check GitHub repositories", retries=1, retry_delay_seconds=30, timeout_seconds=API_TIMEOUT,
+      cache_policy=NO_CACHE)
+async def check_github_batch(links: list[Link], settings: CheckSettings, previous: dict[str, dict[str, Any]]) -> CheckedBatch:
+    """One batch at a time across all runs; with a token, GraphQL points are counted against the hour."""
+    async with concurrency(GITHUB_LIMIT, occupy=1):
+        if settings.github_token():
+            await rate_limit(GITHUB_POINTS_LIMIT,
+                             occupy=min(math.ceil(len(links) / 100), GLOBAL_LIMITS[GITHUB_POINTS_LIMIT][0]))
+        return CheckedBatch("github", tuple(await asyncio.to_thread(check_repos, links, settings, None, previous)))
+
+
+@task(name="check Hugging Face artifacts", retries=1, retry_delay_seconds=30, timeout_seconds=API_TIMEOUT,
+      cache_policy=NO_CACHE)
+async def check_hub_batch(links: list[Link], settings: CheckSettings) -> CheckedBatch:
+    """One Hub request a link, counted against the budget every concurrent run shares."""
+    await rate_limit(HF_LIMIT, occupy=min(len(links), GLOBAL_LIMITS[HF_LIMIT][0]))
+    return CheckedBatch("huggingface", tuple(await asyncio.to_thread(check_artifacts, links, settings)))
+
+
+def ensure_limits() -> None:
+    """Create paperwatch's global concurrency limits where they do not exist yet; never change a
+    limit an operator has tuned. Without them runs still work, only unthrottled across runs."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    logger = get_run_logger()
+    try:
+        with get_client(sync_client=True) as client:
+            for name, (slots, decay) in GLOBAL_LIMITS.items():
+                try:
+                    client.read_global_concurrency_limit_by_name(name)
+                except ObjectNotFound:
+                    try:
+                        client.create_global_concurrency_limit(
+                            GlobalConcurrencyLimitCreate(name=name, limit=slots, slot_decay_per_second=decay))
+                        logger.info("created global concurrency limit %s (%d slots%s)", name, slots,
+                                    f", {decay:.3g} freed per second" if decay else "")
+                    except ObjectAlreadyExists:
+                        pass  # another run created it first
+    except Exception as exc:  # the limits only throttle; a run must not fail for want of them
+        logger.warning("global concurrency limits not checked (%s): API batches are not throttled across runs",
+                       type(exc).__name__)
+
+
+def unchecked(api: str, links: Sequence[Link], why: str) -> CheckedBatch:
+    """A batch that could not be checked: its links are ``unknown``, never ``dead``."""
+    checker = CHECKERS[api]
+    reason = f"not checked: {why}"
+    return CheckedBatch(api, tuple(Observation(url=link.normalized, state=State.UNKNOWN, reason=reason, checker=checker,
+                                               evidence=Evidence(error=why, attempts=0)) for link in links))
+
+
+def failure_text(exc: BaseException) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+class RunProgress:
+    """How far the checking is: a Prefect progress artifact on the flow run, and a log line a batch."""
+
+    def __init__(self, total_checks: int, total_parts: int, unit: str = "batches") -> None:
+        self.total_checks, self.total_parts, self.unit = total_checks, total_parts, unit
+        self.checks = self.parts = 0
+        self.logger = get_run_logger()
+        self.artifact = create_progress_artifact(0.0, key="paperwatch-progress",
+                                                 description=f"{total_checks} link checks in {total_parts} {unit}")
+
+    def advance(self, checks: int, what: str) -> None:
+        self.checks += checks
+        self.parts += 1
+        percent = 100.0 * self.checks / self.total_checks if self.total_checks else 100.0
+        update_progress_artifact(self.artifact, percent)
+        self.logger.info("%d/%d link checks done, %d/%d %s (%s)", self.checks, self.total_checks, self.parts,
+                         self.total_parts, self.unit, what)
+
+
+def _submit(batch: Batch, number: int, total: int, settings: CheckSettings, page_settings: CheckSettings,
+            previous: Mapping[str, dict[str, Any]]) -> PrefectFuture[CheckedBatch]:
+    name = f"{batch.api} {number}/{total}: {batch.label}"
+    if batch.api == "pages":
+        return check_page_batch.with_options(task_run_name=name).submit(
+            untraversed([link.normalized for link in batch.links]), page_settings)
+    if batch.api == "github":
+        wanted = {link.normalized for link in batch.links}
+        return check_github_batch.with_options(task_run_name=name).submit(
+            untraversed(list(batch.links)), settings,
+            untraversed({url: dict(details) for url, details in previous.items() if url in wanted}))
+    return check_hub_batch.with_options(task_run_name=name).submit(untraversed(list(batch.links)), settings)
+
+
+def run_batches(batches: Sequence[Batch], settings: CheckSettings,
+                previous: Mapping[str, dict[str, Any]] | None = None) -> list[CheckedBatch]:
+    """Run batch tasks in lanes (``PAGE_LANES`` page batches, one batch per API at a time), starting
+    the next batch of a lane as one finishes; a failed batch comes back as its links ``unknown``."""
+    if not batches:
+        return []
+    ensure_limits()
+    logger = get_run_logger()
+    progress = RunProgress(sum(len(b.links) for b in batches), len(batches))
+    pages = sum(b.api == "pages" for b in batches)
+    # the run's max_concurrency is an overall bound: lanes in flight share it
+    page_settings = replace(settings, max_concurrency=max(1, settings.max_concurrency // max(1, min(PAGE_LANES, pages))))
+    lanes = {"pages": PAGE_LANES, "github": 1, "huggingface": 1}
+    waiting = {api: deque((i, b) for i, b in enumerate(batches, 1) if b.api == api) for api in lanes}
+    running: dict[PrefectFuture[CheckedBatch], tuple[int, Batch]] = {}
+    checked: list[CheckedBatch] = []
+
+    def fill() -> None:
+        for api, width in lanes.items():
+            while waiting[api] and sum(b.api == api for _, b in running.values()) < width:
+                number, batch = waiting[api].popleft()
+                running[_submit(batch, number, len(batches), settings, page_settings, previous or {})] = (number, batch)
+
+    fill()
+    while running:
+        future = next(as_completed(list(running)))
+        number, batch = running.pop(future)
+        try:
+            result = future.result()
+            outcome = ", ".join(f"{n} {s}" for s, n in _counts(result.observations).items())
+        except Exception as exc:
+            why = f"the {CHECKERS[batch.api]} check failed ({failure_text(exc)})"
+            logger.warning("batch %d (%s): %s; its %d links are unknown", number, batch.label, why, len(batch.links))
+            result = replace(unchecked(batch.api, batch.links, why),
+                             notes=(f"the {CHECKERS[batch.api]} check of {len(batch.links)} links failed "
+                                    f"({type(exc).__name__}); those links are unknown",))
+            outcome = "failed"
+        checked.append(result)
+        progress.advance(len(batch.links), f"batch {number}, {batch.label}: {outcome}")
+        fill()
+    return checked
+
+
+def _counts(observations: Iterable[Observation]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for observation in observations:
+        counts[observation.state.value] = counts.get(observation.state.value, 0) + 1
+    return counts
+
+
+def judge_pages(checked: Sequence[CheckedBatch], settings: CheckSettings) -> PageCheckResult:
+    """The page checker's own outage judgement, once over every page batch of the run."""
+    pages = [c for c in checked if c.api == "pages"]
+    judge = PageChecker(settings)
+    judge.network_failures = {url for c in pages for url in c.network_failures}
+    judge.nxdomain = {url for c in pages for url in c.nxdomain}
+    judge.responses_seen = sum(c.responses_seen for c in pages)
+    judged = judge._judge_outage([o for c in pages for o in c.observations], all(c.canaries_after for c in pages))
+    before = [c for c in pages if c.offline]
+    notes = tuple(dict.fromkeys(note for c in before for note in c.notes)) + judged.notes
+    return PageCheckResult(judged.observations, offline=judged.offline or bool(before), notes=notes)
+
+
+def merge(checked: Sequence[CheckedBatch], plan: CheckPlan, settings: CheckSettings) -> CheckOutcome:
+    """One observation per unique link: a repository's page answer and its API answer become one."""
+    pages = judge_pages(checked, settings)
+    notes = list(pages.notes) + [note for c in checked if c.api != "pages" for note in c.notes]
+    page_observations = {o.url: o for o in pages.observations}
+    api = [o for c in checked if c.api != "pages" for o in c.observations]
+    pages_sites = plan.pages_sites
+    observations = [merge_page_and_api(page_observations.pop(o.url), o) if o.url in page_observations else o
+                    for o in api] + [_with_pages_source(o, pages_sites) for o in page_observations.values()]
+    unknown = [o for o in observations if o.state is State.UNKNOWN]
+    if unknown and not pages.offline:
+        reasons = sorted({o.reason.removeprefix("not checked: ") for o in unknown})
+        notes.append(f"{len(unknown)} link{'s' if len(unknown) > 1 else ''} could not be checked: " + "; ".join(reasons[:3]))
+    return CheckOutcome(observations, offline=pages.offline, notes=list(dict.fromkeys(notes)))
+
+
+def _with_pages_source(observation: Observation, pages_sites: Mapping[str, Link]) -> Observation:
+    """A GitHub Pages site is checked as a page; the report also names the repository it is built from."""
+    link = pages_sites.get(observation.url)
+    source = pages_source_repo(link.owner, link.path) if link else None
+    return observation.replace(details={**observation.details, "source_repo": source}) if source else observation
+
+
+def check_links(plan: CheckPlan, settings: CheckSettings, previous: Mapping[str, dict[str, Any]] | None = None,
+                size: int = BATCH_SIZE) -> CheckOutcome:
+    """Check every link of the plan in this flow run's batch tasks."""
+    started = time.monotonic()
+    batches = plan_batches(page_links(plan, bool(settings.github_token())), plan.github, plan.huggingface, size)
+    get_run_logger().info("%d links in %d batch tasks (%s)", plan.total, len(batches),
+                          ", ".join(f"{sum(b.api == api for b in batches)} {api}" for api in CHECKERS
+                                    if any(b.api == api for b in batches)) or "nothing to check")
+    outcome = merge(run_batches(batches, settings, previous), plan, settings)
+    get_run_logger().info("checked %d links in %.1f s", len(outcome.observations), time.monotonic() - started)
+    return outcome
+
+
+def completed_state(result: Mapping[str, Any]) -> RunState:
+    """The flow run's final state: Completed, saying how many links could not be checked; calling
+    the flow still returns ``result``."""
+    unknown = int(result["summary"]["by_state"].get("unknown", 0))
+    offline = " (offline)" if result.get("offline") else ""
+    message = f"completed with {unknown} unknown{offline}" if unknown else f"completed: {result['summary']['links']} links checked"
+    return Completed(message=message, data=dict(result))
