@@ -61,3 +61,40 @@ def postgres_url() -> str:
 def chromium_path() -> str:
     """Path of Debian's chromium for Playwright's `executable_path`."""
     return _service("PAPERWATCH_TEST_CHROMIUM", "chromium")
+
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output directory of one `paperwatch demo` (two runs against the simulated web), shared by the session."""
+    out = tmp_path_factory.mktemp("demo-report")
+    exe = Path(sys.executable).with_name("paperwatch")
+    env = {**os.environ, "PREFECT_HOME": str(out / "prefect-home")}
+    proc = subprocess.run([str(exe), "demo", "--out", str(out / "report")], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (out / "demo-stdout.txt").write_text(proc.stdout)  # what the user saw, for the CLI test
+    return out / "report"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    """One headless chromium per test module (Debian's, through Playwright: nothing is downloaded).
+
+    Not per session: Playwright's sync API keeps an asyncio loop running in the main thread while
+    it is open, which would change how every later test's async code runs.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()

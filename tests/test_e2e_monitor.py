@@ -76,7 +76,7 @@ def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, 
     assert "Renamed Repo Paper" in html and "renamed or transferred to lab/new-name" in html
 
 
-def test_with_a_token_repositories_come_from_one_graphql_query(prefect_api: None, sim: SimulatedWeb, tmp_path: Path,
+def test_with_a_token_repositories_come_from_graphql_with_their_slow_facts(prefect_api: None, sim: SimulatedWeb, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from flows.monitor import monitor
 
@@ -89,8 +89,9 @@ def test_with_a_token_repositories_come_from_one_graphql_query(prefect_api: None
     assert links["https://github.com/lab/alive-repo"]["details"]["latest_release"]["tag"] == "v1.0"
     assert links["https://github.com/lab/old-name"]["state"] == "moved"
     assert links["https://github.com/lab/missing-repo"]["state"] == "dead"
-    stats = sim.stats()
-    assert stats["graphql"]["clients"]["ghp_e2e_token"]["requests"] == 1 and stats["github"]["requests"] == 0
+    assert "release_count" in links["https://github.com/lab/alive-repo"]["details"]
+    stats = sim.stats()  # one query for the repositories, one for their release counts and topics; no REST
+    assert stats["graphql"]["clients"]["ghp_e2e_token"]["requests"] == 2 and stats["github"]["requests"] == 0
     assert "ghp_e2e_token" not in (tmp_path / "h.sqlite").read_bytes().decode("latin-1")
     assert "ghp_e2e_token" not in Path(result["json"]).read_text() + Path(result["html"]).read_text()
 
@@ -100,14 +101,14 @@ def test_a_prefect_secret_block_can_hold_the_github_token(prefect_api: None, sim
 
     from flows.monitor import monitor
 
-    Secret(value="ghp_e2e_token").save("paperwatch-github-token", overwrite=True)
+    Secret(value="ghp_e2e_token").save("paperwatch-github-token", overwrite=True, _sync=True)
     sim.reset_stats()
     try:
         result = monitor(sources=[str(DATA / "e2e-papers.md")], db=str(tmp_path / "h.sqlite"), out=str(tmp_path / "out"),
                          settings=settings_for(sim), github_token_secret="paperwatch-github-token")
     finally:
         os.environ.pop("GITHUB_TOKEN", None)
-    assert sim.stats()["graphql"]["clients"]["ghp_e2e_token"]["requests"] == 1
+    assert sim.stats()["graphql"]["clients"]["ghp_e2e_token"]["requests"] == 2
     assert "ghp_e2e_token" not in Path(result["json"]).read_text()
 
 
@@ -129,7 +130,9 @@ def test_a_second_run_shows_history_and_what_changed(prefect_api: None, sim: Sim
     assert [h["state"] for h in page["history"]] == ["alive", "dead"]
     # one "gone" answer is not yet a death: it takes two, at least 20 hours apart
     assert page["verdict"]["status"] == "degraded" and page["verdict"]["uptime"]["7d"] == 50.0
-    assert [(c["url"], c["change"]) for c in report["changes"]] == [("https://alive.example.org/project", "newly dead")]
+    # ... so the change is "degraded", which the report shows and no alert announces
+    assert [(c["url"], c["change"], c["alert"]) for c in report["changes"]] == [
+        ("https://alive.example.org/project", "degraded", False)]
     assert [r["id"] for r in report["runs"]] == [1, 2]
     # no token: the stored ETags make each unchanged repository cost one conditional request
     # (the renamed one also pays for GitHub's 301 from its old name)
