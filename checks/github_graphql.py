@@ -142,17 +142,9 @@ class GraphQLRepoChecker:
 
     def _with_slow_facts(self, observations: list[Observation], previous: Mapping[str, Mapping[str, Any]],
                          repositories: int) -> list[Observation]:
-        """Carry release count and topics over where they still hold; refresh the rest within the budget."""
+        """Refresh stale release counts and topics within the budget; every other repository keeps last run's."""
         found = [o for o in observations if o.state in (State.ALIVE, State.MOVED) and o.details.get("full_name")]
-        stale: list[Observation] = []
-        carried: dict[str, Observation] = {}
-        for o in found:
-            before = previous.get(o.url)
-            if before is not None and slow_facts_current(o.details, before):
-                carried[o.url] = o.replace(details={**o.details, **{k: before[k] for k in SLOW_FACTS},
-                                                    "slow_facts_at": before.get("slow_facts_at")})
-            else:
-                stale.append(o)
+        stale = [o for o in found if not slow_facts_current(o.details, previous.get(o.url))]
         stale.sort(key=lambda o: any(k in (previous.get(o.url) or {}) for k in SLOW_FACTS))  # never fetched first
         budget = max(MIN_POINTS, math.ceil(POINTS_PER_REPO * repositories)) - self.points
         batches = [stale[i:i + SLOW_BATCH_SIZE] for i in range(0, len(stale), SLOW_BATCH_SIZE)][:max(0, budget)]
@@ -162,12 +154,11 @@ class GraphQLRepoChecker:
                 break
             refreshed.update(self._slow_batch(batch))
         self.slow_pending = len(stale) - len(refreshed)
-        updated = {**carried, **refreshed}
-        return [self._keep_known_slow_facts(updated.get(o.url, o), previous.get(o.url)) for o in observations]
+        return [self._keep_known_slow_facts(refreshed.get(o.url, o), previous.get(o.url)) for o in observations]
 
     @staticmethod
     def _keep_known_slow_facts(observation: Observation, before: Mapping[str, Any] | None) -> Observation:
-        """Facts not refreshed this run keep last run's values, marked with when they were fetched."""
+        """Facts not refreshed this run (still current, or over budget) keep last run's values and their date."""
         if before is None or "release_count" in observation.details or observation.state not in (State.ALIVE, State.MOVED):
             return observation
         kept = {k: before[k] for k in SLOW_FACTS if k in before}
