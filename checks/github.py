@@ -21,9 +21,9 @@ from github import Auth, Github, GithubException, RateLimitExceededException, Un
 from urllib3.util import Retry
 
 from checks.breaker import Breaker
-from checks.github_graphql import GraphQLRepoChecker
+from checks.github_graphql import GraphQLRepoChecker, seconds_to_reset
 from checks.model import Evidence, Link, LinkKind, Observation, State
-from checks.repo_facts import activity_class, repo_observation, repo_web_url
+from checks.repo_facts import activity_class, repo_observation, repo_web_url, summary
 from checks.settings import CheckSettings
 
 
@@ -53,8 +53,8 @@ class GitHubChecker:
         unique = list({link.normalized: link for link in links}.values())
         try:
             if self.authenticated:
-                return GraphQLRepoChecker(self.client, self.settings.github_api_url, self.breaker,
-                                          self.on_done).check(unique, self.previous)
+                return GraphQLRepoChecker(self.client, self.settings.github_api_url, self.breaker, self.on_done,
+                                          max_wait=self.settings.max_retry_after).check(unique, self.previous)
             with ThreadPoolExecutor(max_workers=4, thread_name_prefix="github") as pool:
                 return list(pool.map(self._check_one, unique))
         finally:
@@ -84,14 +84,6 @@ class GitHubChecker:
         reset = datetime.fromtimestamp(self.client.rate_limiting_resettime, timezone.utc)
         return reset.strftime("%H:%M UTC")
 
-    @staticmethod
-    def _seconds_to_reset(exc: GithubException) -> float:
-        headers = {key.lower(): value for key, value in (exc.headers or {}).items()}
-        if "retry-after" in headers:
-            return float(headers["retry-after"])
-        reset = headers.get("x-ratelimit-reset")
-        return max(0.0, float(reset) - time.time()) if reset else float("inf")
-
     def _check_repo(self, link: Link, started: float) -> Observation:
         """One conditional REST request: a repository unchanged since the last run costs a 304."""
         wanted = f"{link.owner}/{link.name}"
@@ -101,7 +93,7 @@ class GitHubChecker:
             try:
                 response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
             except RateLimitExceededException as exc:
-                wait = self._seconds_to_reset(exc)
+                wait = seconds_to_reset(exc.headers or {})
                 if wait > self.settings.max_retry_after:
                     raise
                 time.sleep(wait + 0.5)  # the budget resets soon: waiting beats reporting unknown
@@ -173,16 +165,29 @@ def details_from_rest(data: Mapping[str, Any]) -> dict[str, Any]:
     return details
 
 
+# What only the repository page tells when the API answered too: the tree, README and releases
+# (the REST path spends no request on them); the page's "empty" wins over REST's ``size == 0``,
+# which GitHub computes lazily.
+PAGE_ONLY_FACTS = ("placeholder", "readme_promise", "readme_links_weights_or_data", "root_files", "empty",
+                   "release_count", "latest_release")
+
+
 def merge_page_and_api(page: Observation, api: Observation) -> Observation:
-    """Without a token, the repository page says whether it exists; the API, budget allowing, says the rest.
+    """Without a token, the repository page says whether it exists and has code; the API, budget allowing, the rest.
 
     GitHub's own answer through the API wins when there is one; when the API could not be
     asked (budget, network), the page's answer stands, with the last known metadata.
     """
+    facts = dict(page.details) if page.state in (State.ALIVE, State.MOVED) else {}
     if api.state in (State.ALIVE, State.MOVED, State.DEAD):
-        return api
-    return page.replace(checker="github", details={**api.details, "metadata_not_refreshed": api.reason},
-                        reason=f"{page.reason} (repository page); metadata not refreshed: {api.reason.removeprefix('not checked: ')}")
+        if not facts or api.state is State.DEAD:
+            return api
+        details = {**api.details, **{key: facts[key] for key in PAGE_ONLY_FACTS if key in facts}}
+        return api.replace(details=details, reason=summary(details) if api.state is State.ALIVE else api.reason)
+    details = {**api.details, **facts, "metadata_not_refreshed": api.reason}
+    said = summary({"activity": "activity unknown", **details}) if page.state is State.ALIVE and "placeholder" in facts else page.reason
+    reason = f"{said} (repository page); metadata not refreshed: {api.reason.removeprefix('not checked: ')}"
+    return page.replace(checker="github", details=details, reason=reason)
 
 
 def check_repos(links: Sequence[Link], settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,

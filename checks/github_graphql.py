@@ -78,6 +78,20 @@ def slow_facts_current(now: Mapping[str, Any], before: Mapping[str, Any] | None)
         before.get("pushed_at") == now.get("pushed_at") and before.get("updated_at") == now.get("updated_at")
 
 
+def seconds_to_reset(headers: Mapping[str, Any]) -> float:
+    """How long GitHub asks us to wait: Retry-After, else until X-RateLimit-Reset; unknown is forever."""
+    lowered = {str(key).lower(): value for key, value in headers.items()}
+    if "retry-after" in lowered:
+        return float(lowered["retry-after"])
+    reset = lowered.get("x-ratelimit-reset")
+    return max(0.0, float(reset) - time.time()) if reset else float("inf")
+
+
+def _is_rate_limit(exc: GithubException) -> bool:
+    message = exc.data.get("message", "") if isinstance(exc.data, dict) else ""
+    return exc.status == 429 or (exc.status == 403 and "rate limit" in message.lower())
+
+
 def _iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
@@ -120,8 +134,10 @@ class GraphQLRepoChecker:
     """Check ``github-repo`` links in batches; one observation per link."""
 
     def __init__(self, client: Github, api_url: str, breaker: Breaker,
-                 on_done: Callable[[Observation], None] | None = None, batch_size: int = BATCH_SIZE) -> None:
+                 on_done: Callable[[Observation], None] | None = None, batch_size: int = BATCH_SIZE,
+                 max_wait: float = 0.0) -> None:
         self.client = client
+        self.max_wait = max_wait  # a spent budget that resets within this many seconds is waited for
         self.api_url = api_url
         self.breaker = breaker
         self.on_done = on_done
@@ -190,7 +206,7 @@ class GraphQLRepoChecker:
                             evidence=Evidence(error=error, elapsed_ms=int((time.monotonic() - started) * 1000),
                                               attempts=0 if self.breaker.reason else 1)) for link in links]
 
-    def _batch(self, links: Sequence[Link]) -> list[Observation]:
+    def _batch(self, links: Sequence[Link], waited: bool = False) -> list[Observation]:
         started = time.monotonic()
         if self.breaker.reason:
             return self._unknown(links, self.breaker.reason, started)
@@ -200,6 +216,10 @@ class GraphQLRepoChecker:
             headers, body = requester.requestJsonAndCheck("POST", requester.graphql_url,
                                                            input={"query": query, "variables": variables})
         except GithubException as exc:
+            wait = seconds_to_reset(exc.headers or {})
+            if not waited and _is_rate_limit(exc) and wait <= self.max_wait:
+                time.sleep(wait + 0.5)  # the budget resets soon: waiting beats reporting unknown
+                return self._batch(links, waited=True)
             return self._refused(links, exc, started)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             reason = f"not checked: could not reach the GitHub GraphQL API at {self.api_url} ({type(exc).__name__})"
@@ -209,7 +229,13 @@ class GraphQLRepoChecker:
         self.breaker.success()
         errors = body.get("errors") or []
         if any(error.get("type") in ("RATE_LIMITED", "RATE_LIMIT") for error in errors):
-            reason = f"not checked: GitHub GraphQL rate limit exhausted; resets at {headers.get('x-ratelimit-reset', '?')}"
+            wait = seconds_to_reset(headers)
+            if not waited and wait <= self.max_wait:
+                time.sleep(wait + 0.5)
+                return self._batch(links, waited=True)
+            reset = headers.get("x-ratelimit-reset")
+            when = datetime.fromtimestamp(int(reset), timezone.utc).strftime("%H:%M UTC") if reset else "an unknown time"
+            reason = f"not checked: GitHub GraphQL rate limit exhausted (token); resets at {when}"
             self.breaker.trip(reason)
             return self._unknown(links, reason, started, "RATE_LIMITED")
         self.points += int((body.get("data") or {}).get("rateLimit", {}).get("cost", 0) or 0)

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from checks.github_page import READ_LIMIT as REPO_PAGE_BYTES, is_repo_root, repo_page_facts
 from checks.hosts import HostGate, policy_for
 from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
@@ -38,6 +39,23 @@ REDIRECTOR_HOSTS = frozenset(
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _SNIFF_BYTES = 16 * 1024  # enough of a page to read its title and a "not found" sentence
 WORKERS_PER_SLOT = 4  # URLs in progress per global slot: enough that hosts at their limit never starve the run
+
+
+@dataclass(frozen=True)
+class PageReader:
+    """Facts a page states about itself, read from its body while it is checked (one GET, no HEAD).
+
+    ``limit`` is the most that is read of such a page; it replaces the general body cap,
+    because these are known pages (a GitHub repository overview) larger than it.
+    """
+
+    applies: Callable[[str], bool]
+    limit: int
+    facts: Callable[[bytes], dict[str, Any]]
+
+
+# A github.com repository page: its tree, README and releases, for runs without a GitHub token.
+PAGE_READERS: tuple[PageReader, ...] = (PageReader(is_repo_root, REPO_PAGE_BYTES, repo_page_facts),)
 
 
 @dataclass(frozen=True)
@@ -280,10 +298,12 @@ class PageChecker:
         evidence = trace.evidence(current, answer.status)
         if answer.status in (429, 503) and answer.retry_after:
             reason += f"; asked us to retry after {answer.retry_after}"
-        if state is State.ALIVE and self.settings.soft404 and answer.body:
+        reader = self._reader(current)
+        if state is State.ALIVE and self.settings.soft404 and answer.body and reader is None:
             soft = await self._soft_404(current, signature(answer.body))
             if soft:
                 return Observation(url=trace.url, state=State.DEAD, checker="http", reason=soft, evidence=evidence)
+        details = reader.facts(answer.body) if reader is not None and state is State.ALIVE and answer.body else {}
         suggested = None
         if state is State.ALIVE and trace.hops:
             moved_to = self._permanent_move(trace.url, trace.hops)
@@ -292,14 +312,18 @@ class PageChecker:
                 reason = f"moved permanently to {moved_to} (HTTP {answer.status} there)"
             else:
                 reason = f"HTTP {answer.status} after {len(trace.hops)} redirect{'s' if len(trace.hops) > 1 else ''}"
-        return Observation(url=trace.url, state=state, checker="http", reason=reason, evidence=evidence, suggested_url=suggested)
+        return Observation(url=trace.url, state=state, checker="http", reason=reason, evidence=evidence,
+                           suggested_url=suggested, details=details)
+
+    def _reader(self, url: str) -> PageReader | None:
+        return next((reader for reader in PAGE_READERS if reader.applies(url)), None)
 
     async def _soft_404(self, url: str, page: PageSignature) -> str | None:
         """A "not found" or parked page served with 200, confirmed by a nonsense sibling URL."""
         if page.marker is None:
             return None
         probe = sibling_probe_url(url)
-        answer = await self._request("GET", remap(probe, self.settings.remap_rules) or probe, probe, read=_SNIFF_BYTES)
+        answer = await self._request("GET", remap(probe, self.settings.remap_rules) or probe, probe, read=self._sniff_bytes)
         if answer.status is None or not 200 <= answer.status < 300 or not answer.body:
             return None
         if signature(answer.body).resembles(page):
@@ -332,14 +356,18 @@ class PageChecker:
             self._trusted_hosts.add((urlsplit(target).hostname or "").lower())  # the operator wrote this target
         target = target or url
         gate = self._gate(url)
+        reader = self._reader(url)
         answer = _Answer()
         for attempt in range(self.settings.retries + 1):
             if trace.out_of_time(self.settings.total_timeout):
                 raise _OutOfTime
-            answer = await self._request("HEAD", target, url, gate=gate, trace=trace)
-            if self._needs_get(answer):
-                answer = await self._request("GET", target, url, gate=gate, trace=trace,
-                                             read=_SNIFF_BYTES if self.settings.soft404 else 0)
+            if reader is not None:  # the page is read anyway: one GET instead of HEAD + GET
+                answer = await self._request("GET", target, url, gate=gate, trace=trace, read=reader.limit)
+            else:
+                answer = await self._request("HEAD", target, url, gate=gate, trace=trace)
+                if self._needs_get(answer):
+                    answer = await self._request("GET", target, url, gate=gate, trace=trace,
+                                                 read=self._sniff_bytes if self.settings.soft404 else 0)
             answer.attempts = attempt + 1
             if attempt == self.settings.retries or not self._should_retry(answer):
                 break
@@ -348,6 +376,10 @@ class PageChecker:
                 gate.back_off(delay)
             await asyncio.sleep(delay)
         return answer
+
+    @property
+    def _sniff_bytes(self) -> int:
+        return min(_SNIFF_BYTES, self.settings.max_body_bytes)
 
     def _needs_get(self, head: _Answer) -> bool:
         if head.status is None:  # a dropped HEAD may be the server's dislike of HEAD; timeouts are not retried as GET
@@ -404,17 +436,16 @@ class PageChecker:
         return gate.headers
 
     async def _read(self, response: httpx.Response, limit: int) -> bytes:
-        """Read at most ``limit`` bytes of the body (and no more than the size cap), then stop."""
-        cap = min(limit, self.settings.max_body_bytes)
+        """Read at most ``limit`` bytes of the body, then stop."""
         chunks: list[bytes] = []
         received = 0
         async for chunk in response.aiter_raw():
             received += len(chunk)
-            if cap:
+            if limit:
                 chunks.append(chunk)
-            if received >= cap:
+            if received >= limit:
                 break
-        return b"".join(chunks)[:cap]
+        return b"".join(chunks)[:limit]
 
 
 _ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type", b"x-ratelimit-remaining",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import SplitResult, unquote
 
+from .github_html import repo_page
 from .world import GitHub, Hub, HubRepo, Page, Repo
 
 GITHUB = "github.com"
@@ -64,8 +65,10 @@ def github_page(gh: GitHub, url: SplitResult) -> Page:
 
 def _github_repo_page(repo: Repo, rest: list[str]) -> Page:
     """tree/blob links need their ref and path; other repo pages exist whenever the repo does."""
+    if not rest:
+        return Page(body=repo_page(repo))
     title = f"GitHub - {repo.full_name}: {repo.description or ''}".rstrip(": ")
-    if not rest or rest[0] not in ("tree", "blob") or len(rest) < 2:
+    if rest[0] not in ("tree", "blob") or len(rest) < 2:
         return ok(title)
     kind, spec = rest[0], rest[1:]
     for cut in range(len(spec), 0, -1):  # refs may contain slashes: try the longest first

@@ -61,7 +61,11 @@ def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, 
     }
     renamed = links["https://github.com/lab/old-name"]
     assert renamed["suggested_url"] == "https://github.com/lab/new-name"
-    assert links["https://github.com/lab/alive-repo"]["details"]["stars"] == 42
+    alive_repo = links["https://github.com/lab/alive-repo"]["details"]
+    assert alive_repo["stars"] == 42  # from the REST API
+    # no token: its page, not the API, said it has code, and listed its release
+    assert alive_repo["placeholder"] is False and alive_repo["root_files"] == 2
+    assert alive_repo["latest_release"]["tag"] == "v1.0" and alive_repo["release_count"] == 1
     assert links["https://huggingface.co/lab/good-model"]["details"]["has_weights"] is True
     assert links["https://gone.example.org/paper"]["evidence"]["status_code"] == 404
     moved_page = links["https://old.example.org/project"]

@@ -1,0 +1,98 @@
+"""What a github.com repository page tells a visitor without a token: pure parsing.
+
+Without a token the REST budget is 60 requests an hour, so the repository page (which
+costs none of it) answers whether the repository has code: its root listing and README
+come from the page's ``repos-overview`` embedded JSON, its releases from the sidebar,
+archived and fork status from the header. GitHub changes its HTML without notice, so
+every fact is optional: a page we cannot read yields no facts, never wrong ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from checks.repo_facts import placeholder_facts
+
+# Enough for the page's head, the overview partial and a long README; a repository page
+# is 200–600 KB, so this is larger than the 256 KB cap for other pages.
+READ_LIMIT = 2 * 1024 * 1024
+
+# First path segments of github.com that are not owners.
+_RESERVED = frozenset({
+    "about", "apps", "collections", "contact", "customer-stories", "enterprise", "events", "explore", "features",
+    "issues", "login", "marketplace", "new", "notifications", "orgs", "organizations", "pricing", "pulls",
+    "readme", "search", "security", "settings", "signup", "site", "sponsors", "stars", "topics", "trending", "users",
+})
+_EMBEDDED = re.compile(
+    r'<script type="application/json" data-target="react-(?:partial|app)\.embeddedData">(.*?)</script>', re.DOTALL)
+_RELEASES = re.compile(r'href="/[^"/]+/[^"/]+/releases"[^>]*>\s*Releases\s*<span title="([\d,]+)"[^>]*class="Counter"')
+_LATEST = re.compile(
+    r'href="/[^"/]+/[^"/]+/releases/tag/([^"]+)"[^>]*>.*?'
+    r'<span title="Label: (Latest|Pre-release)".*?<relative-time datetime="([^"]+)"', re.DOTALL)
+_NO_RELEASES = re.compile(r"No releases published")
+_ARCHIVED = re.compile(r"This repository was archived by the owner")
+_EMPTY = re.compile(r"This repository is empty\.")
+_FORKED = re.compile(r'forked from\s*<a[^>]*href="/([^"/]+/[^"/]+)"')
+_NWO = re.compile(r'<meta name="octolytics-dimension-repository_nwo" content="([^"]+)"')
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def is_repo_root(url: str) -> bool:
+    """``https://github.com/owner/name`` itself, where the overview page (tree, README) is served."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    return ((parts.hostname or "").lower() in ("github.com", "www.github.com") and len(segments) == 2
+            and segments[0].lower() not in _RESERVED and not parts.query)
+
+
+def _overview(page: str) -> dict[str, Any] | None:
+    for match in _EMBEDDED.finditer(page):
+        try:
+            data = json.loads(match.group(1))
+        except ValueError:
+            continue
+        payload = (data.get("props") or {}).get("initialPayload") or data.get("payload") if isinstance(data, dict) else None
+        if isinstance(payload, dict) and isinstance(payload.get("tree"), dict):
+            return payload
+    return None
+
+
+def _readme_text(payload: dict[str, Any]) -> str | None:
+    files = (payload.get("overview") or {}).get("overviewFiles") or []
+    readme = next((f for f in files if isinstance(f, dict) and f.get("preferredFileType") == "readme"), None)
+    if not readme or not isinstance(readme.get("richText"), str):
+        return None
+    rich = readme["richText"]
+    links = " ".join(unescape(href) for href in re.findall(r'href="([^"]+)"', rich))
+    return unescape(_TAGS.sub(" ", rich)) + " " + links
+
+
+def repo_page_facts(body: bytes) -> dict[str, Any]:
+    """Facts the repository page states; empty when the page is not one we can read."""
+    page = body.decode("utf-8", "replace")
+    facts: dict[str, Any] = {}
+    if nwo := _NWO.search(page):
+        facts["page_full_name"] = unescape(nwo.group(1))
+    if _ARCHIVED.search(page):
+        facts["archived"] = True
+    if forked := _FORKED.search(page):
+        facts["fork"], facts["parent"] = True, unquote(forked.group(1))
+    payload = _overview(page)
+    if payload is None:
+        if _EMPTY.search(page):
+            facts.update(placeholder_facts([], None, empty=True), empty=True)
+        return facts if "page_full_name" in facts else {}
+    names = [item["name"] for item in payload["tree"].get("items") or [] if isinstance(item, dict) and "name" in item]
+    facts.update(placeholder_facts(names, _readme_text(payload), empty=False), empty=False)
+    count, latest = _RELEASES.search(page), _LATEST.search(page)
+    if count and latest:
+        facts["release_count"] = int(count.group(1).replace(",", ""))
+        facts["latest_release"] = {"tag": unquote(unescape(latest.group(1))), "published_at": latest.group(3),
+                                   "prerelease": latest.group(2) == "Pre-release"}
+    elif _NO_RELEASES.search(page):
+        facts["release_count"], facts["latest_release"] = 0, None
+    return facts

@@ -1,0 +1,165 @@
+"""Without a token: the repository page (not the API) says whether a repository has code.
+
+The simulated github.com serves the overview page the way GitHub does (embedded tree and
+README JSON, releases box, archived banner); paperwatch's page checker reads it over a real
+socket, and the REST budget is kept for metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from checks.github import check_repos, merge_page_and_api
+from checks.github_page import is_repo_root, repo_page_facts
+from checks.http import check_pages
+from checks.model import Link, LinkKind, Observation, State
+from checks.settings import CheckSettings, RemapRule
+from simweb import SimulatedWeb
+
+SCENARIO: dict[str, Any] = {
+    "github": {
+        "rate_limit": {"anonymous": 60},
+        "repos": [
+            {"full_name": "lab/real-code", "files": ["README.md", "LICENSE", "src/train.py", "requirements.txt"],
+             "readme": "# Real code\n\nWeights: [download](https://huggingface.co/lab/weights)\n",
+             "releases": [{"tag": "v1.0", "published_at": "2026-10-01T00:00:00Z"},
+                          {"tag": "v1.1-rc1", "published_at": "2026-11-01T00:00:00Z", "prerelease": True}],
+             "pushed_at": "2026-11-20T00:00:00Z"},
+            {"full_name": "lab/soon", "files": ["README.md", "LICENSE", ".gitignore", "assets/teaser.png"],
+             "readme": "# Soon\n\nCode coming soon. Stay tuned!\n"},
+            {"full_name": "lab/blank", "empty": True},
+            {"full_name": "lab/shelved", "archived": True, "files": ["README.md", "main.py"]},
+            {"full_name": "lab/renamed", "renamed_from": ["lab/old-name"], "files": ["README.md", "model.py"]},
+        ],
+    },
+}
+
+
+def repo_link(full_name: str) -> Link:
+    owner, name = full_name.split("/")
+    url = f"https://github.com/{full_name}"
+    return Link(url=url, normalized=url, kind=LinkKind.GITHUB_REPO, owner=owner, name=name)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatedWeb]:
+    with SimulatedWeb(SCENARIO) as web:
+        yield web
+
+
+@pytest.fixture
+def settings(sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch) -> CheckSettings:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    sim.reset_stats()
+    return CheckSettings(github_api_url=sim.github_api_url, hf_endpoint=sim.hf_endpoint, timeout=3.0, retries=0,
+                         remap_rules=tuple(RemapRule.parse(r) for r in sim.remap_rules), canaries=())
+
+
+def page_and_api(names: list[str], settings: CheckSettings) -> dict[str, Observation]:
+    """What a tokenless run records: the repository page and the REST answer, merged per repository."""
+    links = [repo_link(name) for name in names]
+    pages = {o.url: o for o in check_pages([link.normalized for link in links], settings).observations}
+    return {o.url: merge_page_and_api(pages[o.url], o) for o in check_repos(links, settings)}
+
+
+def test_the_repository_page_tells_code_from_a_placeholder(settings: CheckSettings, sim: SimulatedWeb) -> None:
+    found = page_and_api(["lab/real-code", "lab/soon", "lab/blank"], settings)
+
+    code = found["https://github.com/lab/real-code"]
+    assert code.state is State.ALIVE
+    assert code.details["placeholder"] is False and code.details["root_files"] == 4
+    assert code.details["readme_links_weights_or_data"] is True
+    # the sidebar counts both releases and shows the newest full release as "Latest"
+    assert code.details["release_count"] == 2
+    assert code.details["latest_release"] == {"tag": "v1.0", "published_at": "2026-10-01T00:00:00Z", "prerelease": False}
+    assert code.reason == "repository exists, active; latest release v1.0"
+
+    soon = found["https://github.com/lab/soon"]
+    assert soon.state is State.ALIVE  # it exists: a placeholder is a finding, not a dead link
+    assert soon.details["placeholder"] is True and soon.details["readme_promise"] is True
+    assert "placeholder: no code yet, README promises it" in soon.reason
+    assert soon.details["release_count"] == 0 and soon.details["latest_release"] is None
+
+    blank = found["https://github.com/lab/blank"]
+    assert blank.details["empty"] is True and "empty: no commits" in blank.reason
+
+    # one GET per repository page, no HEAD, and one REST request per repository
+    web = [r for r in sim.request_log() if r.face == "web"]
+    assert sorted((r.method, r.url.rsplit("/", 1)[-1]) for r in web) == [("GET", "blank"), ("GET", "real-code"), ("GET", "soon")]
+    assert sim.stats()["github"]["requests"] == 3
+
+
+def test_when_the_api_budget_is_spent_the_page_still_says_placeholder_and_nothing_is_dead(
+        settings: CheckSettings, sim: SimulatedWeb) -> None:
+    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "rate_limit": {"anonymous": 0}}})
+    try:
+        found = page_and_api(["lab/soon", "lab/real-code"], settings)
+    finally:
+        sim.load(SCENARIO)
+
+    soon = found["https://github.com/lab/soon"]
+    assert soon.state is State.ALIVE and soon.details["placeholder"] is True
+    assert "placeholder: no code yet" in soon.reason and "metadata not refreshed: GitHub API rate limit exhausted" in soon.reason
+    assert found["https://github.com/lab/real-code"].details["placeholder"] is False
+    assert all(o.state is not State.DEAD for o in found.values())
+
+
+def test_archived_and_renamed_repositories_are_read_from_their_pages(settings: CheckSettings) -> None:
+    pages = {o.url: o for o in check_pages(["https://github.com/lab/shelved", "https://github.com/lab/old-name"],
+                                           settings).observations}
+    assert pages["https://github.com/lab/shelved"].details["archived"] is True
+    renamed = pages["https://github.com/lab/old-name"]
+    assert renamed.state is State.MOVED and renamed.suggested_url == "https://github.com/lab/renamed"
+    assert renamed.details["page_full_name"] == "lab/renamed" and renamed.details["placeholder"] is False
+
+
+def test_only_repository_roots_are_read_and_other_pages_are_unchanged() -> None:
+    assert is_repo_root("https://github.com/lab/real-code")
+    assert not is_repo_root("https://github.com/lab/real-code/tree/main/src")
+    assert not is_repo_root("https://github.com/topics/nlp") and not is_repo_root("https://github.com/lab")
+    assert not is_repo_root("https://example.org/lab/real-code")
+
+
+def test_a_page_we_cannot_read_gives_no_facts_rather_than_wrong_ones() -> None:
+    assert repo_page_facts(b"<html><title>GitHub</title><body>Something else entirely</body></html>") == {}
+    broken = (b'<meta name="octolytics-dimension-repository_nwo" content="lab/x">'
+              b'<script type="application/json" data-target="react-partial.embeddedData">{"props": {"initialPa')
+    facts = repo_page_facts(broken)  # cut off mid-JSON (read limit): no tree, so no placeholder verdict
+    assert facts == {"page_full_name": "lab/x"}
+
+
+# --- with a token: a spent GraphQL budget ------------------------------------------------------
+
+def graphql_scenario(reset_in: int) -> dict[str, Any]:
+    repos = [{"full_name": f"bulk/repo-{i}"} for i in range(150)]
+    return {"github": {"tokens": ["ghp_budget"], "rate_limit": {"authenticated": 1, "reset_in": reset_in}, "repos": repos}}
+
+
+def test_a_graphql_budget_that_resets_soon_is_waited_for(sim: SimulatedWeb, settings: CheckSettings,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_budget")
+    sim.load(graphql_scenario(reset_in=2))
+    try:
+        observations = check_repos([repo_link(f"bulk/repo-{i}") for i in range(150)], settings)
+    finally:
+        sim.load(SCENARIO)
+    # 100 repositories cost the only point; the next 50 waited ~2 s for the reset instead of giving up
+    assert {o.state for o in observations} == {State.ALIVE}
+
+
+def test_a_graphql_budget_that_resets_late_leaves_the_rest_unknown_and_says_when(
+        sim: SimulatedWeb, settings: CheckSettings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_budget")
+    sim.load(graphql_scenario(reset_in=3600))
+    try:
+        observations = check_repos([repo_link(f"bulk/repo-{i}") for i in range(150)], settings)
+    finally:
+        sim.load(SCENARIO)
+    states = [o.state for o in observations]
+    assert states.count(State.ALIVE) == 100 and states.count(State.UNKNOWN) == 50 and State.DEAD not in states
+    unknown = next(o for o in observations if o.state is State.UNKNOWN)
+    assert unknown.reason.startswith("not checked: GitHub GraphQL rate limit exhausted (token); resets at ")
+    assert unknown.reason.endswith(" UTC")
