@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from checks.settings import AlertSettings
+from reports.markdown import md_text, md_url, one_line
 from reports.store import RunRecord, Store
 from reports.tracking_issue import DeadLink, IssueResult, sync_tracking_issue
 from reports.transitions import compare_runs
@@ -50,8 +51,6 @@ EVALUATED = (DIGEST, QUIET)  # outcomes of runs that could check: baselines, and
 SEND_TIMEOUT = 30  # seconds per channel
 MAX_TITLES = 3
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
-_PLAIN_URL = re.compile(r"^https?://[^\s<>()\[\]`*_|\"']+$")
 
 
 # --- what a run decided (pure) ----------------------------------------------------------------
@@ -118,15 +117,15 @@ class Digest:
         return "\n".join(lines) + "\n"
 
     def markdown(self) -> str:
-        lines = [_md(self._intro())]
+        lines = [md_text(self._intro())]
         if self.notice:
-            lines += ["", _md(self.notice)]
+            lines += ["", md_text(self.notice)]
         for heading, items in self.sections():
-            lines += ["", f"**{_md(heading)} ({len(items)})**", ""]
+            lines += ["", f"**{md_text(heading)} ({len(items)})**", ""]
             for item in items:
-                lines.append(f"- {_md_url(item.url)}: {_md(item.reason)}{_where_and_since(item, _md, _md_url)}")
+                lines.append(f"- {md_url(item.url)}: {md_text(item.reason)}{_where_and_since(item, md_text, md_url)}")
                 if item.papers:
-                    lines.append(f"  cited by: {_titles(item.papers, _md)}")
+                    lines.append(f"  cited by: {_titles(item.papers, md_text)}")
         return "\n".join(lines) + "\n"
 
     def html(self) -> str:
@@ -145,16 +144,7 @@ class Digest:
 
 def _one_line(text: Any, limit: int = 200) -> str:
     """Untrusted text on one line: no injected lines, no @mention that pings a channel."""
-    line = _SPACE.sub(" ", str(text)).strip().replace("@", "@\u2060")
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _md(text: Any) -> str:
-    return _MARKDOWN.sub(r"\\\1", _one_line(text))
-
-
-def _md_url(url: str) -> str:
-    return f"<{url}>" if _PLAIN_URL.match(url) else _md(url)
+    return one_line(text, limit).replace("@", "@\u2060")
 
 
 def _html_text(text: Any) -> str:

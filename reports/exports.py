@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 from typing import Any
+
+from reports.markdown import md_code, md_text
 
 CSV_COLUMNS = (
     "paper_id", "paper_title", "code", "data", "models", "demo",
@@ -75,33 +76,6 @@ def links_csv(report: dict[str, Any]) -> str:
 
 MAX_ROWS = 20  # rows per table: the summary must fit a GitHub issue (65,536 characters)
 MAX_TEXT = 120
-_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
-_INLINE_SYNTAX = re.compile(r"([\\`*_\[\]<>&!|~$])")
-_WORD_JOINER = "\u2060"
-# GitHub turns these into links or notifications after Markdown is parsed, so escaping cannot stop
-# them: an invisible word joiner breaks them ("@user", "#12", "https://", "www.", "GH-12").
-_AUTOLINKED = re.compile(r"(@|#|://|(?<![\w])www\.|(?<![\w])gh-)(?=\w|/)", re.IGNORECASE)
-
-
-def md_text(value: Any, limit: int = MAX_TEXT) -> str:
-    """Untrusted text as literal Markdown inline text, on one line, at most ``limit`` characters."""
-    text = _SPACE.sub(" ", str(value if value is not None else "")).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    text = _INLINE_SYNTAX.sub(r"\\\1", text)
-    return _AUTOLINKED.sub(lambda m: m.group(1)[:1] + _WORD_JOINER + m.group(1)[1:], text)
-
-
-def md_code(value: Any, limit: int = 200) -> str:
-    """Untrusted text (a URL) as a code span inside a table cell: never a link, never HTML."""
-    text = _SPACE.sub(" ", str(value if value is not None else "")).strip()
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
-
-
 def _table(header: Iterable[str], rows: list[list[str]], align: str | None = None) -> list[str]:
     head = list(header)
     lines = ["| " + " | ".join(head) + " |", align or "|" + "|".join("---" for _ in head) + "|"]
@@ -110,7 +84,7 @@ def _table(header: Iterable[str], rows: list[list[str]], align: str | None = Non
 
 
 def _papers_cell(titles: list[str]) -> str:
-    shown = "; ".join(md_text(title) for title in titles[:2])
+    shown = "; ".join(md_text(title, MAX_TEXT) for title in titles[:2])
     return shown + (f" and {len(titles) - 2} more" if len(titles) > 2 else "")
 
 
@@ -151,7 +125,7 @@ def summary_markdown(report: dict[str, Any]) -> str:
         lines.append(" · ".join(f"{md_text(kind)} {n}" for kind, n in counts.items()))
         lines += [""] + _table(["change", "link", "was → now", "reason", "papers"], [
             [md_text(c.get("change")), md_code(c.get("url")), f"{md_text(c.get('from'))} → {md_text(c.get('to'))}",
-             md_text(c.get("reason")), _papers_cell([str(t) for t in c.get("papers") or []])]
+             md_text(c.get("reason"), MAX_TEXT), _papers_cell([str(t) for t in c.get("papers") or []])]
             for c in changes[:MAX_ROWS]]) + _more(len(changes))
     else:
         lines.append("No link changed." if len(report.get("runs") or []) > 1 else "First run: nothing to compare with yet.")
@@ -160,7 +134,7 @@ def summary_markdown(report: dict[str, Any]) -> str:
     lines += ["", f"### Dead links ({len(dead)})", ""]
     if dead:
         lines += _table(["link", "kind", "verdict", "reason", "papers"], [
-            [md_code(link["url"]), md_text(link["kind"]), md_text(link["status"]), md_text(link["reason"]), _papers_cell(link["papers"])]
+            [md_code(link["url"]), md_text(link["kind"]), md_text(link["status"]), md_text(link["reason"], MAX_TEXT), _papers_cell(link["papers"])]
             for link in dead[:MAX_ROWS]]) + _more(len(dead))
     else:
         lines.append("None.")

@@ -9,17 +9,16 @@ abstracts or APIs is escaped Markdown and cannot form links, images, HTML or men
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from github import Auth, Github, GithubException
 
+from reports.markdown import md_code, md_text
+
 MARKER = "<!-- paperwatch:tracking-issue -->"
 MAX_ROWS = 200  # an issue body holds 65,536 characters
-_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:])")
 
 
 @dataclass(frozen=True)
@@ -43,19 +42,6 @@ class IssueResult:
         return {"action": self.action, "number": self.number, "url": self.url, "error": self.error}
 
 
-def md(text: Any, limit: int = 160) -> str:
-    """Untrusted text as inert Markdown: one line, punctuation escaped, no mention or reference can form."""
-    line = _SPACE.sub(" ", str(text)).strip()
-    if len(line) > limit:
-        line = line[: limit - 1] + "…"
-    return _MARKDOWN.sub(r"\\\1", line).replace("@", "@\u2060")
-
-
-def code(url: str) -> str:
-    """A URL as a code span: never a link, and no backtick or table pipe can end it early."""
-    return "`" + _SPACE.sub("", url).replace("`", "%60").replace("|", "%7C") + "`"
-
-
 def issue_title(dead: Sequence[DeadLink]) -> str:
     return f"paperwatch: {len(dead)} dead link{'s' if len(dead) != 1 else ''}"
 
@@ -66,16 +52,16 @@ def issue_body(dead: Sequence[DeadLink]) -> str:
              "paperwatch updates this issue as links die and recover, and closes it when none is left.", "",
              "| Link | Dead since | Why | Cited by |", "|---|---|---|---|"]
     for link in sorted(dead, key=lambda d: d.url)[:MAX_ROWS]:
-        since = md((link.dead_since or "")[:10]) or "—"
-        lines.append(f"| {code(link.url)} | {since} | {md(link.reason)} | "
-                     f"{'; '.join(md(title, 80) for title in link.papers[:3]) or '—'} |")
+        since = md_text((link.dead_since or "")[:10]) or "—"
+        lines.append(f"| {md_code(link.url)} | {since} | {md_text(link.reason, 160)} | "
+                     f"{'; '.join(md_text(title, 80) for title in link.papers[:3]) or '—'} |")
     if len(dead) > MAX_ROWS:
         lines.append(f"\n… and {len(dead) - MAX_ROWS} more (see the report).")
     return "\n".join(lines) + "\n"
 
 
 def change_comment(run_id: int, newly_dead: Sequence[str], recovered: Sequence[str]) -> str | None:
-    parts = [f"**{label}** ({len(urls)}): " + ", ".join(code(url) for url in urls)
+    parts = [f"**{label}** ({len(urls)}): " + ", ".join(md_code(url, in_table=False) for url in urls)
              for label, urls in (("Newly dead", newly_dead), ("Recovered", recovered)) if urls]
     return f"Run {run_id}:\n\n" + "\n\n".join(parts) if parts else None
 
