@@ -10,8 +10,10 @@ the recorded real exchanges (PyGithub's ``Issue.setUp`` of 2025 for the issue ob
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -214,6 +216,24 @@ def _invalid(field_name: str, value: Any, docs: str) -> web.Response:
     return _error("Validation Failed", docs, 422, [{"value": value, "resource": "Issue", "field": field_name, "code": "invalid"}])
 
 
+class _Refusal(Exception):
+    """GitHub's answer instead of the one asked for (missing, moved, read-only, bad body): raised, and sent."""
+
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+def _answers_refusals(handler: Callable[[IssuesFace, web.Request], Awaitable[web.Response]]
+                      ) -> Callable[[IssuesFace, web.Request], Awaitable[web.Response]]:
+    @functools.wraps(handler)
+    async def handle(face: IssuesFace, request: web.Request) -> web.Response:
+        try:
+            return await handler(face, request)
+        except _Refusal as refusal:
+            return refusal.response
+    return handle
+
+
 class IssuesFace:
     """The issue routes of the GitHub face; the middleware around them (tokens, budget) is the REST face's."""
 
@@ -231,7 +251,7 @@ class IssuesFace:
             app.router.add_get(issues + r"/{number:\d+}/comments", self.list_comments)
             app.router.add_post(issues + r"/{number:\d+}/comments", self.create_comment)
 
-    def _repo(self, request: web.Request, docs: str, write: bool) -> Repo | web.Response:
+    def _repo(self, request: web.Request, docs: str, write: bool) -> Repo:
         """The repository, or GitHub's answer: moved (301, or 307 for writes), missing, refused, read-only."""
         call = self.rest.call(request)
         if "id" in request.match_info:
@@ -242,29 +262,33 @@ class IssuesFace:
             renamed = call.gh.find_renamed(full_name) if repo is None else None
             if renamed is not None and not renamed.private:
                 rest = request.path.split(f"/{request.match_info['repo']}/", 1)[1]
-                return self.rest.moved(request, renamed, rest, temporary=write)
+                raise _Refusal(self.rest.moved(request, renamed, rest, temporary=write))
         if repo is None:
-            return _error("Not Found", docs, 404)
+            raise _Refusal(_error("Not Found", docs, 404))
         refusal = self.rest.refusal(repo)
         if refusal is not None:
-            return refusal
+            raise _Refusal(refusal)
         if write and not call.authenticated:
-            return _error("Requires authentication", docs, 401)
+            raise _Refusal(_error("Requires authentication", docs, 401))
         if write and repo.archived:
-            return _error("Repository was archived so is read-only.", docs, 403)
+            raise _Refusal(_error("Repository was archived so is read-only.", docs, 403))
         return repo
 
-    def _issue(self, repo: Repo, request: web.Request, docs: str) -> Issue | web.Response:
+    def _issue(self, repo: Repo, request: web.Request, docs: str) -> Issue:
         issue = self.book.get(repo.repo_id, int(request.match_info["number"]))
-        return issue if issue is not None else _error("Not Found", docs, 404)
+        if issue is None:
+            raise _Refusal(_error("Not Found", docs, 404))
+        return issue
 
     @staticmethod
-    async def _json(request: web.Request, docs: str) -> dict[str, Any] | web.Response:
+    async def _json(request: web.Request, docs: str) -> dict[str, Any]:
         try:
             data = await request.json()
         except ValueError:
-            return _error("Problems parsing JSON", docs, 400)
-        return data if isinstance(data, dict) else _error("Problems parsing JSON", docs, 400)
+            data = None
+        if not isinstance(data, dict):
+            raise _Refusal(_error("Problems parsing JSON", docs, 400))
+        return data
 
     @staticmethod
     def _labels(value: Any) -> list[str] | None:
@@ -273,11 +297,10 @@ class IssuesFace:
         names = [item.get("name") if isinstance(item, dict) else item for item in value]
         return names if all(isinstance(name, str) and name for name in names) else None
 
+    @_answers_refusals
     async def list_issues(self, request: web.Request) -> web.Response:
         docs = f"{ISSUE_DOCS}#list-repository-issues"
         repo = self._repo(request, docs, write=False)
-        if isinstance(repo, web.Response):
-            return repo
         state = request.query.get("state", "open")
         wanted = {name.strip().lower() for name in request.query.get("labels", "").split(",") if name.strip()}
         chosen = [issue for issue in self.book.all(repo.repo_id)
@@ -287,14 +310,11 @@ class IssuesFace:
         call = self.rest.call(request)
         return self.rest.page(request, call, repo, "issues", chosen, lambda i: issue_json(repo, i, call.base, single=False))
 
+    @_answers_refusals
     async def create(self, request: web.Request) -> web.Response:
         docs = f"{ISSUE_DOCS}#create-an-issue"
         repo = self._repo(request, docs, write=True)
-        if isinstance(repo, web.Response):
-            return repo
         data = await self._json(request, docs)
-        if isinstance(data, web.Response):
-            return data
         title = data.get("title")
         if not isinstance(title, str) or not title.strip():
             return _error('Invalid request.\n\n"title" wasn\'t supplied.', docs, 422)
@@ -308,27 +328,19 @@ class IssuesFace:
         answer = issue_json(repo, issue, self.rest.call(request).base)
         return json_response(answer, 201, {"Location": answer["url"]})
 
+    @_answers_refusals
     async def get(self, request: web.Request) -> web.Response:
         docs = f"{ISSUE_DOCS}#get-an-issue"
         repo = self._repo(request, docs, write=False)
-        if isinstance(repo, web.Response):
-            return repo
         issue = self._issue(repo, request, docs)
-        if isinstance(issue, web.Response):
-            return issue
         return json_response(issue_json(repo, issue, self.rest.call(request).base))
 
+    @_answers_refusals
     async def edit(self, request: web.Request) -> web.Response:
         docs = f"{ISSUE_DOCS}#update-an-issue"
         repo = self._repo(request, docs, write=True)
-        if isinstance(repo, web.Response):
-            return repo
         issue = self._issue(repo, request, docs)
-        if isinstance(issue, web.Response):
-            return issue
         data = await self._json(request, docs)
-        if isinstance(data, web.Response):
-            return data
         if "state" in data and data["state"] not in STATES:
             return _invalid("state", data["state"], docs)
         if data.get("state_reason") is not None and data["state_reason"] not in STATE_REASONS:
@@ -345,29 +357,21 @@ class IssuesFace:
         self.book.edit(issue, data, TOKEN_USER)
         return json_response(issue_json(repo, issue, self.rest.call(request).base))
 
+    @_answers_refusals
     async def list_comments(self, request: web.Request) -> web.Response:
         docs = f"{COMMENT_DOCS}#list-issue-comments"
         repo = self._repo(request, docs, write=False)
-        if isinstance(repo, web.Response):
-            return repo
         issue = self._issue(repo, request, docs)
-        if isinstance(issue, web.Response):
-            return issue
         call = self.rest.call(request)
         return self.rest.page(request, call, repo, f"issues/{issue.number}/comments", list(issue.comments),
                               lambda c: comment_json(repo, issue, c, call.base))
 
+    @_answers_refusals
     async def create_comment(self, request: web.Request) -> web.Response:
         docs = f"{COMMENT_DOCS}#create-an-issue-comment"
         repo = self._repo(request, docs, write=True)
-        if isinstance(repo, web.Response):
-            return repo
         issue = self._issue(repo, request, docs)
-        if isinstance(issue, web.Response):
-            return issue
         data = await self._json(request, docs)
-        if isinstance(data, web.Response):
-            return data
         body = data.get("body")
         if not isinstance(body, str) or not body.strip():
             return _error('Invalid request.\n\n"body" wasn\'t supplied.', docs, 422)
