@@ -105,41 +105,24 @@ class Digest:
         return f"Run {self.run_id}, started {_when(self.started_at)}."
 
     def text(self) -> str:
-        lines = [self._intro()]
-        if self.notice:
-            lines += ["", self.notice]
-        for heading, items in self.sections():
-            lines += ["", f"{heading} ({len(items)})"]
-            for item in items:
-                lines.append(f"- {_one_line(item.url, 300)}: {_one_line(item.reason)}{_where_and_since(item, _one_line)}")
-                if item.papers:
-                    lines.append(f"  cited by: {_titles(item.papers, _one_line)}")
-        return "\n".join(lines) + "\n"
+        return self.render(TEXT)
 
     def markdown(self) -> str:
-        lines = [md_text(self._intro())]
-        if self.notice:
-            lines += ["", md_text(self.notice)]
-        for heading, items in self.sections():
-            lines += ["", f"**{md_text(heading)} ({len(items)})**", ""]
-            for item in items:
-                lines.append(f"- {md_url(item.url)}: {md_text(item.reason)}{_where_and_since(item, md_text, md_url)}")
-                if item.papers:
-                    lines.append(f"  cited by: {_titles(item.papers, md_text)}")
-        return "\n".join(lines) + "\n"
+        return self.render(MARKDOWN)
 
     def html(self) -> str:
-        parts = [f"<p>{html.escape(self._intro())}</p>"]
+        return self.render(HTML)
+
+    def render(self, style: "DigestStyle") -> str:
+        blocks = [style.paragraph.format(style.text(self._intro()))]
         if self.notice:
-            parts.append(f"<p>{html.escape(_one_line(self.notice, 2000))}</p>")
+            blocks.append(style.paragraph.format(style.text(self.notice, 2000)))
         for heading, items in self.sections():
-            parts.append(f"<h3>{html.escape(heading)} ({len(items)})</h3><ul>")
-            for item in items:
-                cited = f"<br>cited by: {_titles(item.papers, _html_text)}" if item.papers else ""
-                parts.append(f"<li>{_html_url(item.url)}: {_html_text(item.reason)}"
-                             f"{_where_and_since(item, _html_text, _html_url)}{cited}</li>")
-            parts.append("</ul>")
-        return "\n".join(parts) + "\n"
+            lines = [style.item.format(
+                line=f"{style.url(i.url)}: {style.text(i.reason)}{_where_and_since(i, style.text, style.url)}",
+                cited=style.cited.format(_titles(i.papers, style.text)) if i.papers else "") for i in items]
+            blocks.append(style.section.format(heading=style.text(f"{heading} ({len(items)})"), items="\n".join(lines)))
+        return style.separator.join(blocks) + "\n"
 
 
 def _one_line(text: Any, limit: int = 200) -> str:
@@ -147,14 +130,34 @@ def _one_line(text: Any, limit: int = 200) -> str:
     return one_line(text, limit).replace("@", "@\u2060")
 
 
-def _html_text(text: Any) -> str:
-    return html.escape(_one_line(text), quote=True)
+def _html_text(text: Any, limit: int = 200) -> str:
+    return html.escape(_one_line(text, limit), quote=True)
 
 
 def _html_url(url: str) -> str:
     if urlsplit(url).scheme in ("http", "https") and not _SPACE.search(url):
         return f'<a href="{html.escape(url, quote=True)}">{html.escape(_one_line(url, 300))}</a>'
     return _html_text(url)
+
+
+@dataclass(frozen=True)
+class DigestStyle:
+    """How one channel format writes a digest: untrusted text and URLs made inert, and the layout."""
+
+    text: Callable[..., str]
+    url: Callable[[str], str]
+    paragraph: str
+    section: str
+    item: str
+    cited: str
+    separator: str
+
+
+TEXT = DigestStyle(_one_line, lambda url: _one_line(url, 300), "{}", "{heading}\n{items}", "- {line}{cited}",
+                   "\n  cited by: {}", "\n\n")
+MARKDOWN = DigestStyle(md_text, md_url, "{}", "**{heading}**\n\n{items}", "- {line}{cited}", "\n  cited by: {}", "\n\n")
+HTML = DigestStyle(_html_text, _html_url, "<p>{}</p>", "<h3>{heading}</h3><ul>\n{items}\n</ul>", "<li>{line}{cited}</li>",
+                   "<br>cited by: {}", "\n")
 
 
 def _titles(papers: Sequence[str], render: Callable[[Any], str]) -> str:
