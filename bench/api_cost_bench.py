@@ -8,6 +8,11 @@ repository, PyGithub). Goals:
 * with a token, at most 0.02 rate-limit points per repository per run;
 * without a token, a re-run of unchanged repositories costs no more than one conditional request each.
 
+A tenth of the Hub artifacts are paper pages (``hf-paper``). Most cite one or two of the other
+artifacts; every tenth has many citing models (45, 260 or 1,200, over the paper answer's cap of
+10), one also 12 citing spaces: those are completed from the Hub's ``arxiv:`` tag listing, and
+the Hub's requests are broken down by endpoint.
+
     .venv/bin/python bench/api_cost_bench.py                     # 1,000 repos, 300 artifacts
     .venv/bin/python bench/api_cost_bench.py --repos 200 --artifacts 50 --json /tmp/cost.json
 
@@ -61,6 +66,7 @@ class Corpus:
     hf_links: list[Link]
     repo_kind: dict[str, str]  # "owner/name" as linked (lowercase) -> ordinary/archived/empty/renamed/missing
     hf_kind: dict[str, str]  # normalized URL -> alive/gated/missing
+    citing: dict[str, dict[str, int]] = field(default_factory=dict)  # paper URL -> artifacts citing it, per kind
 
 
 def _date(rng: random.Random, start_year: int = 2019, end_year: int = 2026) -> str:
@@ -117,9 +123,12 @@ def build_corpus(n_repos: int, n_artifacts: int, seed: int) -> Corpus:
                                kind=LinkKind.GITHUB_REPO, owner=owner, name=name))
         repo_kind[linked.lower()] = kind
 
-    # Hugging Face: half models, 30% datasets, 20% spaces; 2% missing, 2% gated, a few broken Spaces.
-    n_models, n_datasets = n_artifacts // 2, (n_artifacts * 3) // 10
-    n_spaces = n_artifacts - n_models - n_datasets
+    # Hugging Face: 10% paper pages; of the rest half models, 30% datasets, 20% spaces; 2% missing, 2% gated,
+    # a few broken Spaces.
+    n_papers = n_artifacts // 10
+    n_repos_hf = n_artifacts - n_papers
+    n_models, n_datasets = n_repos_hf // 2, (n_repos_hf * 3) // 10
+    n_spaces = n_repos_hf - n_models - n_datasets
     models: list[dict[str, Any]] = []
     datasets: list[dict[str, Any]] = []
     spaces: list[dict[str, Any]] = []
@@ -152,11 +161,48 @@ def build_corpus(n_repos: int, n_artifacts: int, seed: int) -> Corpus:
         hf_links.append(Link(url=url, normalized=url, kind=kind, owner=owner, name=name))
         hf_kind[url] = fate
 
+    papers, citing = paper_pages(n_papers, models, datasets, spaces, hf_links, hf_kind)
     scenario = {
         "github": {"tokens": [TOKEN], "rate_limit": {"authenticated": BIG, "anonymous": BIG}, "repos": repos},
-        "hub": {"rate_limit": {"limit": BIG, "window": 3600}, "models": models, "datasets": datasets, "spaces": spaces},
+        "hub": {"rate_limit": {"limit": BIG, "window": 3600}, "paper_linked_limit": 10, "models": models,
+                "datasets": datasets, "spaces": spaces, "papers": papers},
     }
-    return Corpus(scenario, repo_links, hf_links, repo_kind, hf_kind)
+    return Corpus(scenario, repo_links, hf_links, repo_kind, hf_kind, citing)
+
+
+MANY_CITING = (45, 260, 1200)  # models citing every tenth paper: one listing page, one, two (pages of 1,000)
+
+
+def paper_pages(n_papers: int, models: list[dict[str, Any]], datasets: list[dict[str, Any]], spaces: list[dict[str, Any]],
+                hf_links: list[Link], hf_kind: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """Paper pages naming one model and one dataset of the corpus; every tenth also cited by many tagged models.
+
+    The citing repos are added to the Hub (not to the links): ``models``, ``spaces``, ``hf_links``
+    and ``hf_kind`` are extended in place. Returns the papers and how many artifacts cite each.
+    """
+    papers: list[dict[str, Any]] = []
+    citing: dict[str, dict[str, int]] = {}
+    for i in range(n_papers):
+        arxiv_id = f"2501.{10_000 + i:05d}"
+        named_models = [models[i % len(models)]["id"]] if models else []
+        named_datasets = [datasets[i % len(datasets)]["id"]] if datasets else []
+        count = {"models": len(named_models), "datasets": len(named_datasets), "spaces": 0}
+        if i % 10 == 3:
+            many = MANY_CITING[(i // 10) % len(MANY_CITING)]
+            models.extend({"id": f"fans-{i:03d}/finetune-{k:04d}", "arxiv": [arxiv_id], "downloads": k} for k in range(many))
+            count["models"] += many
+            if (i // 10) % len(MANY_CITING) == 1:
+                spaces.extend({"id": f"fans-{i:03d}/demo-{k:02d}", "arxiv": [arxiv_id]} for k in range(12))
+                count["spaces"] += 12
+        url = f"https://huggingface.co/papers/{arxiv_id}"
+        hf_links.append(Link(url=url, normalized=url, kind=LinkKind.HF_PAPER, name=arxiv_id))
+        if i % 25 == 9:  # not on the Hub
+            hf_kind[url] = "missing"
+            continue
+        hf_kind[url] = "alive"
+        citing[url] = count
+        papers.append({"id": arxiv_id, "title": f"Paper {i}", "models": named_models, "datasets": named_datasets})
+    return papers, citing
 
 
 # ---------------------------------------------------------------------------------------- measuring
@@ -196,6 +242,25 @@ def measure(sim: SimulatedWeb, name: str, client: str, items: int, fn: Callable[
         run.states = dict(result)
     log(f"{name} ({client}): {run.requests} requests, {run.points} points, {wall:.1f} s")
     return run, result
+
+
+def hub_endpoints(sim: SimulatedWeb) -> Counter:
+    """The Hub's requests in the log, by endpoint: repo info, paper pages, tag-listing pages."""
+    counts: Counter = Counter()
+    for record in sim.request_log():
+        if record.face == "hub":
+            path = record.url.split("?")[0]
+            counts["paper pages" if path.startswith("/api/papers/") else "tag-listing pages"
+                   if path in ("/api/models", "/api/datasets", "/api/spaces") else "repo info"] += 1
+    return counts
+
+
+def discovery_check(observations: list[Observation], citing: dict[str, dict[str, int]]) -> tuple[int, int, int]:
+    """(papers checked, papers whose citing artifacts were all discovered, papers cited beyond the answer's cap)."""
+    papers = [o for o in observations if o.url in citing]
+    complete = sum(1 for o in papers if {k: len(v) for k, v in o.details.get("discovered", {}).items()} == citing[o.url])
+    beyond = sum(1 for counts in citing.values() if max(counts.values()) > 10)
+    return len(papers), complete, beyond
 
 
 def set_token(token: str | None) -> None:
@@ -333,8 +398,10 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
 
             hf, m = corpus.hf_links, len(corpus.hf_links)
-            run, _ = measure(sim, "Hub: paperwatch first run", "anonymous", m, lambda: check_artifacts(hf, settings))
+            run, hub_first = measure(sim, "Hub: paperwatch first run", "anonymous", m, lambda: check_artifacts(hf, settings))
             runs.append(run)
+            endpoints = hub_endpoints(sim)
+            papers_checked, papers_complete, papers_beyond = discovery_check(hub_first, corpus.citing)
             run, _ = measure(sim, "Hub: paperwatch re-run", "anonymous", m, lambda: check_artifacts(hf, settings))
             runs.append(run)
     finally:
@@ -377,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         r = rerun["missing"]
         print(f"      missing: {r['repos']} repos, {r['requests']} requests {r['statuses']} (no ETag to send)")
     print("      anonymous 304s are charged a point, here as on GitHub (only authenticated 304s are free).")
+    print(f"Hub, first run: {sum(endpoints.values())} requests for {args.artifacts} artifacts "
+          f"({', '.join(f'{n} {what}' for what, n in endpoints.most_common())}); "
+          f"of {papers_checked} papers on the Hub, {papers_beyond} are cited by more artifacts than their paper answer "
+          f"lists; citing artifacts discovered completely for {papers_complete} of {papers_checked}")
     print(f"total bench time {time.perf_counter() - started:.0f} s")
 
     if args.json:

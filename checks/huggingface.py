@@ -3,17 +3,23 @@
 Models, datasets and spaces can exist yet be gated, disabled, empty of weights, or (for
 spaces) broken at runtime. The Hub's own "repository not found" is evidence; our
 failure to reach the Hub is ``unknown``.
+
+A paper page also says which models, datasets and spaces cite the paper (the repos tagged
+``arxiv:<id>``). Its answer lists only the first few of each kind with a total beside them,
+so only a cut-short (or missing) list costs more requests: the Hub's own listing of that tag.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from huggingface_hub import HfApi
 from huggingface_hub.errors import DisabledRepoError, GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from checks.breaker import Breaker
 from checks.model import Evidence, Link, LinkKind, Observation, State
@@ -27,6 +33,45 @@ SPACE_ALIVE_STAGES = frozenset({"RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STAR
 SPACE_ERROR_STAGES = frozenset({"BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE", "DELETING"})
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".onnx", ".h5", ".msgpack", ".npz", ".tflite")
+
+DISCOVERY_KINDS = ("models", "datasets", "spaces")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What a paper answer says of one kind of citing artifact: the ids it lists (None: no list) and its total."""
+
+    ids: tuple[str, ...] | None
+    total: int | None
+
+
+def paper_linked(info: Any) -> dict[str, Linked]:
+    """The paper answer's linked lists and totals; ``numTotalSpaces`` is read where a Hub sends it (PaperInfo keeps it)."""
+    totals = {"models": getattr(info, "num_total_models", None), "datasets": getattr(info, "num_total_datasets", None),
+              "spaces": getattr(info, "numTotalSpaces", None)}
+    result = {}
+    for kind in DISCOVERY_KINDS:
+        items = getattr(info, f"linked_{kind}", None)
+        ids = None if items is None else tuple(dict.fromkeys(str(item.id) for item in items if getattr(item, "id", None)))
+        total = totals[kind]
+        result[kind] = Linked(ids, total if isinstance(total, int) and not isinstance(total, bool) else None)
+    return result
+
+
+def kinds_to_list(linked: Mapping[str, Linked]) -> list[str]:
+    """The kinds whose complete list needs the Hub's listing: no list in the answer, or one cut short.
+
+    A list is cut short when its total is larger. Without a total (spaces: the client parses
+    none), a list as long as another kind's cut-short list is taken as cut at the same cap,
+    which the Hub does not document.
+    """
+    caps = [len(entry.ids) for entry in linked.values() if entry.ids is not None and entry.total is not None
+            and entry.total > len(entry.ids)]
+    cap = max(caps) if caps else None
+    return [kind for kind, entry in linked.items()
+            if entry.ids is None
+            or (entry.total is not None and entry.total > len(entry.ids))
+            or (entry.total is None and cap is not None and len(entry.ids) >= cap)]
 
 
 class HubChecker:
@@ -92,6 +137,8 @@ class HubChecker:
             self.breaker.failure(reason)
             return self._observe(link, State.UNKNOWN, reason, started, error=f"{type(exc).__name__}: {exc}")
         details = self._details(link, info)
+        if link.kind is LinkKind.HF_PAPER:
+            details.update(self._discover(str(link.name), info, started))
         if link.kind is LinkKind.HF_SPACE:
             stage = details.get("stage")
             if stage in SPACE_ERROR_STAGES:
@@ -113,14 +160,12 @@ class HubChecker:
     @staticmethod
     def _details(link: Link, info: Any) -> dict[str, Any]:
         if link.kind is LinkKind.HF_PAPER:
-            # The Hub's own view of the paper: its code and page, and artifacts that cite it.
+            # The Hub's own view of the paper: its code and page (the artifacts citing it: _discover).
             return {
                 "title": getattr(info, "title", None),
                 "published_at": _iso(getattr(info, "published_at", None)),
                 "github_repo": getattr(info, "github_repo", None),
                 "project_page": getattr(info, "project_page", None),
-                "discovered": {kind: [item.id for item in getattr(info, f"linked_{kind}", None) or []]
-                               for kind in ("models", "datasets", "spaces")},
             }
         siblings = getattr(info, "siblings", None) or []
         files = [s.rfilename for s in siblings]
@@ -143,6 +188,66 @@ class HubChecker:
             runtime = getattr(info, "runtime", None)
             details.update(stage=str(getattr(runtime.stage, "value", runtime.stage)) if runtime and runtime.stage else None, sdk=getattr(info, "sdk", None))
         return details
+
+    def _discover(self, arxiv_id: str, info: Any, started: float) -> dict[str, Any]:
+        """Every model, dataset and space citing the paper: the answer's lists, completed from the Hub's listing.
+
+        A listing that fails or runs out of the link's ``total_timeout`` keeps what was found and
+        says why in ``discovery_incomplete``; the paper's own state does not depend on it.
+        """
+        linked = paper_linked(info)
+        found = {kind: list(entry.ids or ()) for kind, entry in linked.items()}
+        problem = None
+        for kind in kinds_to_list(linked):
+            if problem is not None:
+                problem += f"; {kind} not listed"
+                continue
+            ids, problem = self._tagged(kind, arxiv_id, started + self.settings.total_timeout)
+            found[kind] += [i for i in ids if i not in found[kind]]
+        details: dict[str, Any] = {
+            "discovered": found,
+            "discovered_total": {kind: max(len(found[kind]), linked[kind].total or 0) for kind in DISCOVERY_KINDS},
+        }
+        if problem is not None:
+            details["discovery_incomplete"] = problem
+        return details
+
+    def _tagged(self, kind: str, arxiv_id: str, deadline: float) -> tuple[list[str], str | None]:
+        """The ids the Hub lists for ``/api/{kind}?filter=arxiv:<id>``, following its ``Link: rel="next"`` pages,
+        and why the listing stopped early (None: it did not).
+
+        This is what ``HfApi.list_models(filter=...)`` (and list_datasets, list_spaces) sends, through
+        huggingface_hub's session, headers and errors, without their ``paginate``: that retries a
+        429 or 5xx five times, each time waiting out the Hub's whole rate-limit window or
+        Retry-After, with no timeout, which would hold a worker for minutes for one paper's extras.
+        """
+        url: str | None = f"{self.api.endpoint}/api/{kind}"
+        params: dict[str, str] | None = {"filter": f"arxiv:{arxiv_id}"}
+        headers = build_hf_headers(token=self.api.token, user_agent=self.settings.user_agent)
+        what = f"listing {kind} tagged arxiv:{arxiv_id}"
+        ids: list[str] = []
+        pages = 0
+        while url is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                budget = self.settings.total_timeout
+                return ids, f"{what}: stopped after {pages} page(s), over the link's time budget ({budget:g} s)"
+            try:
+                response = get_session().get(url, params=params, headers=headers, timeout=min(self.settings.timeout, left))
+                hf_raise_for_status(response)
+                page = response.json()
+                if not isinstance(page, list):
+                    raise ValueError("not a JSON list")
+            except HfHubHTTPError as exc:
+                status = _status(exc)
+                why = "the Hub rate-limited us (HTTP 429)" if status == 429 else f"HTTP {status}"
+                return ids, f"{what}: {why} after {pages} page(s)"
+            except Exception as exc:  # transport errors and bodies that are not JSON: the listing is unusable
+                return ids, f"{what}: no usable answer after {pages} page(s) ({type(exc).__name__})"
+            pages += 1
+            ids += [str(item["id"]) for item in page if isinstance(item, dict) and item.get("id")]
+            url, params = response.links.get("next", {}).get("url"), None
+        return ids, None
 
     @staticmethod
     def _summary(what: str, details: dict[str, Any]) -> str:

@@ -199,6 +199,7 @@ class Fact:
 _REPO_FACT_KEYS = frozenset({"stars", "last_commit_at", "pushed_at", "latest_release", "archived", "disabled", "empty", "placeholder",
                              "readme_promise", "fork", "parent", "activity", "metadata_not_refreshed", "source_repo"})
 _HUB_FACT_KEYS = frozenset({"downloads", "likes", "last_modified", "gated", "private", "disabled", "has_weights", "stage", "source_repo"})
+_PAPER_FACT_KEYS = frozenset({"discovered", "discovered_total", "discovery_incomplete", "source_repo"})
 _REPO_FLAGS = (("archived", "archived", "archived"), ("disabled", "disabled", "dead"), ("empty", "empty", "placeholder"),
                ("placeholder", "placeholder", "placeholder"), ("readme_promise", "README promises code", "promised"), ("fork", "fork", "none"))
 
@@ -249,9 +250,11 @@ def _hub_facts(d: dict[str, Any]) -> list[Fact]:
 
 
 def _fact_keys(d: dict[str, Any]) -> frozenset[str]:
-    """Which metadata the facts line shows: a repository's (from the GitHub API) or a Hub artifact's."""
+    """Which metadata the facts line shows: a repository's (GitHub API), a Hub artifact's, or a Hub paper page's."""
     if "full_name" in d:
         return _REPO_FACT_KEYS
+    if "discovered" in d:
+        return _PAPER_FACT_KEYS
     return _HUB_FACT_KEYS if {"downloads", "likes", "stage"} & d.keys() else frozenset({"source_repo"})
 
 
@@ -260,9 +263,49 @@ def link_facts(link: dict[str, Any]) -> list[Fact]:
     d = link.get("details") or {}
     keys = _fact_keys(d)
     facts = _repo_facts(d) if keys is _REPO_FACT_KEYS else _hub_facts(d) if keys is _HUB_FACT_KEYS else []
+    if keys is _PAPER_FACT_KEYS and d.get("discovery_incomplete"):
+        facts.append(Fact("discovery incomplete", display(d["discovery_incomplete"]), "unknown"))
     if d.get("source_repo"):
         facts.append(Fact(f"built from {display(d['source_repo'])}"))
     return facts
+
+
+HUB_KINDS = (("models", "model", ""), ("datasets", "dataset", "datasets/"), ("spaces", "space", "spaces/"))
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+CITING_SHOWN = 5  # links per kind; the rest are counted
+
+
+@dataclass(frozen=True)
+class CitingGroup:
+    """One kind of Hub artifact citing a paper: "28 models", the first few as (id, https link), how many more."""
+
+    label: str
+    links: tuple[tuple[str, str], ...]
+    more: int
+
+
+def hub_page(prefix: str, repo_id: Any) -> str | None:
+    """The artifact's https://huggingface.co page, only for ids shaped as the Hub's are (the API text is untrusted)."""
+    if not isinstance(repo_id, str) or not _HUB_ID.match(repo_id) or ".." in repo_id:
+        return None
+    return f"https://huggingface.co/{prefix}{repo_id}"
+
+
+def citing_artifacts(link: dict[str, Any]) -> list[CitingGroup]:
+    """For an hf-paper link: the models, datasets and spaces the Hub says cite the paper ("on the Hub: ... cite this paper")."""
+    d = link.get("details") or {}
+    found = d.get("discovered")
+    if link.get("kind") != LinkKind.HF_PAPER.value or not isinstance(found, dict):
+        return []
+    totals = d.get("discovered_total") if isinstance(d.get("discovered_total"), dict) else {}
+    groups = []
+    for key, noun, prefix in HUB_KINDS:
+        ids = found.get(key) if isinstance(found.get(key), list) else []
+        total = totals.get(key)
+        count = max(len(ids), total if isinstance(total, int) and not isinstance(total, bool) else 0)
+        pages = [(repo_id, page) for repo_id, page in ((i, hub_page(prefix, i)) for i in ids[:CITING_SHOWN]) if page]
+        groups.append(CitingGroup(f"{number(count)} {noun}{'' if count == 1 else 's'}", tuple(pages), count - len(pages)))
+    return groups
 
 
 def evidence_details(link: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -410,7 +453,7 @@ def _environment() -> Environment:
     env.filters.update(safe_href=safe_href, display=display, short_time=short_time, day=day, number=number, percent=percent,
                        urlquote=lambda text: quote(str(text), safe=""), token=_token)
     env.globals.update(link_facts=link_facts, evidence_details=evidence_details, strip_segments=strip_segments, share=share,
-                       paper_anchor=paper_anchor, facets=FACETS, verdict_notes=VERDICT_NOTES)
+                       paper_anchor=paper_anchor, facets=FACETS, verdict_notes=VERDICT_NOTES, citing_artifacts=citing_artifacts)
     return env
 
 

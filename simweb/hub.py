@@ -10,6 +10,8 @@ EntryNotFound.
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
 from datetime import date, datetime
@@ -59,6 +61,7 @@ class HubFace:
         app.router.add_get("/api/papers/search", self.paper_search)
         app.router.add_get("/api/papers/{id}", self.paper)
         app.router.add_get("/api/daily_papers", self.daily_papers)
+        app.router.add_get("/api/{kind:models|datasets|spaces}", self.repo_list)
         app.router.add_get("/api/{kind:models|datasets|spaces}/{rest:.+}", self.repo_api)
         app.router.add_route("*", "/{tail:.*}", self.files)
         return app
@@ -169,8 +172,45 @@ class HubFace:
                 blobs=query.get("blobs", "").lower() == "true",
                 expand=query.getall("expand", []),
                 security=query.get("securityStatus", "").lower() == "true",
+                cites=hub.citations(repo),
             )
         )
+
+    async def repo_list(self, request: web.Request) -> web.Response:
+        """GET /api/{models,datasets,spaces}: every ``filter`` a tag, ``author``, ``search`` in the id; cursor pages.
+
+        A page holds ``hub.list_page_size`` items (``limit`` lowers it); when more remain, a
+        ``Link: <...&cursor=...>; rel="next"`` header carries the query on, as the Hub's does.
+        """
+        hub = request[HUB]
+        kind = KINDS[request.match_info["kind"]]
+        query = request.query
+        try:
+            offset = _offset(query.get("cursor"))
+        except ValueError:
+            return hub_error(400, "Invalid cursor")
+        wanted = set(query.getall("filter", []))
+        author = query.get("author", "").lower()
+        words = [w.lower() for w in query.getall("search", [])]
+        found = [
+            r
+            for r in hub.repos(kind)
+            if r.listed
+            and wanted <= set(js.tags(r, hub.citations(r)))
+            and (not author or (r.owner or "").lower() == author)
+            and all(w in r.id.lower() for w in words)
+        ]
+        limit = _int(query.get("limit"), 0)
+        size = min(limit, hub.list_page_size) if limit else hub.list_page_size
+        page = found[offset : offset + size]
+        expand = query.getall("expand", [])
+        full = query.get("full", "").lower() == "true"
+        body = [js.list_item(r, hub.citations(r), expand, full) for r in page]
+        headers: dict[str, str] = {}
+        if offset + size < len(found):
+            rest = [(k, v) for k, v in query.items() if k != "cursor"] + [("cursor", _cursor(offset + size))]
+            headers["Link"] = f'<{request.url.with_query(rest)}>; rel="next"'
+        return json_response(body, headers=headers)
 
     # --- /{repo}/resolve/{rev}/{file} (and datasets/, spaces/) -------------------------
 
@@ -263,6 +303,24 @@ def _select_period(papers: list[Paper], day: str | None, week: str | None, month
         return [p for p in papers if when(p).strftime("%Y-%m") == month]
     latest = max((when(p) for p in papers), default=None)
     return [p for p in papers if when(p) == latest]
+
+
+def _cursor(offset: int) -> str:
+    """An opaque page cursor, as the Hub's are: clients only hand it back."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str | None) -> int:
+    """Where a cursor points; ValueError for anything this simulator did not hand out."""
+    if cursor is None:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["offset"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(cursor) from exc
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ValueError(cursor)
+    return offset
 
 
 def _int(text: str | None, default: int) -> int:

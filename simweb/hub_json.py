@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Sequence
 
 from .world import Dataset, Hub, HubFile, HubRepo, Model, Paper, Space, stable_int, stable_sha
 
@@ -112,26 +112,35 @@ def _card(repo: HubRepo) -> dict[str, Any]:
     return {"cardData": {"license": repo.license}} if repo.license else {}
 
 
-def _tags(repo: HubRepo, derived: Iterable[str | None]) -> list[str]:
+def tags(repo: HubRepo, cites: Sequence[str] = ()) -> list[str]:
+    """The repo's tags as served: the scenario's, or derived (library, pipeline, sdk, license, region),
+    with ``arxiv:<id>`` for each paper it cites, as the Hub adds them from the card."""
+    arxiv = [f"arxiv:{paper_id}" for paper_id in cites]
     if repo.tags:
-        return list(repo.tags)
+        return list(dict.fromkeys([*repo.tags, *arxiv]))
+    if isinstance(repo, Model):
+        derived: tuple[str | None, ...] = (repo.library_name, repo.pipeline_tag)
+    elif isinstance(repo, Space):
+        derived = (repo.sdk,)
+    else:
+        derived = ()
     license_tag = [f"license:{repo.license}"] if repo.license else []
-    return [t for t in derived if t] + license_tag + ["region:us"]
+    return list(dict.fromkeys([t for t in derived if t] + arxiv + license_tag + ["region:us"]))
 
 
-def model(repo: Model, blobs: bool) -> dict[str, Any]:
+def model(repo: Model, blobs: bool, cites: Sequence[str] = ()) -> dict[str, Any]:
     body = _common(repo) | {"downloads": repo.downloads, "likes": repo.likes}
     if repo.library_name:
         body["library_name"] = repo.library_name
-    body["tags"] = _tags(repo, (repo.library_name, repo.pipeline_tag))
+    body["tags"] = tags(repo, cites)
     if repo.pipeline_tag:
         body["pipeline_tag"] = repo.pipeline_tag
     return body | _card(repo) | {"siblings": siblings(repo, blobs), "spaces": []}
 
 
-def dataset(repo: Dataset, blobs: bool) -> dict[str, Any]:
+def dataset(repo: Dataset, blobs: bool, cites: Sequence[str] = ()) -> dict[str, Any]:
     body = _common(repo) | {"downloads": repo.downloads, "likes": repo.likes, "paperswithcode_id": None}
-    body["tags"] = _tags(repo, ())
+    body["tags"] = tags(repo, cites)
     return body | _card(repo) | {"siblings": siblings(repo, blobs)}
 
 
@@ -147,26 +156,31 @@ def runtime(space: Space) -> dict[str, Any]:
     }
 
 
-def space(repo: Space, blobs: bool) -> dict[str, Any]:
+def space(repo: Space, blobs: bool, cites: Sequence[str] = ()) -> dict[str, Any]:
     body = _common(repo) | {
         "subdomain": repo.subdomain,
         "host": f"https://{repo.subdomain}.hf.space",
         "likes": repo.likes,
         "sdk": repo.sdk,
-        "tags": _tags(repo, (repo.sdk,)),
+        "tags": tags(repo, cites),
     }
     card = {"cardData": {"title": repo.id.split("/")[-1], "sdk": repo.sdk} | _card(repo).get("cardData", {})}
     return body | card | {"siblings": siblings(repo, blobs), "runtime": runtime(repo), "models": [], "datasets": []}
 
 
-def repo_info(repo: HubRepo, blobs: bool, expand: list[str], security: bool) -> dict[str, Any]:
-    """The info payload; with ``expand`` only the asked properties (plus ids), as the Hub does."""
+def repo_info(
+    repo: HubRepo, blobs: bool, expand: Sequence[str], security: bool, cites: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The info payload; with ``expand`` only the asked properties (plus ids), as the Hub does.
+
+    ``cites``: the arXiv ids the repo cites (``Hub.citations``), served as ``arxiv:`` tags.
+    """
     if isinstance(repo, Space):
-        body = space(repo, blobs)
+        body = space(repo, blobs, cites)
     elif isinstance(repo, Dataset):
-        body = dataset(repo, blobs)
+        body = dataset(repo, blobs, cites)
     else:
-        body = model(repo, blobs)  # type: ignore[arg-type]
+        body = model(repo, blobs, cites)  # type: ignore[arg-type]
     if security:
         body["securityRepoStatus"] = {"scansDone": True, "filesWithIssues": []}
     if expand:
@@ -217,14 +231,30 @@ def paper(p: Paper, hub: Hub) -> dict[str, Any]:
         "organization": organization(p.organization) if p.organization else None,
     }
     body |= {k: v for k, v in optional.items() if v is not None}
-    linked_ids = (("Models", "model", p.models), ("Datasets", "dataset", p.datasets), ("Spaces", "space", p.spaces))
-    for key, kind, ids in linked_ids:
-        if ids:
-            linked = [hub.find(kind, i) for i in ids]
-            body[f"linked{key}"] = [repo_info(r, False, ["likes", "lastModified"], False) for r in linked if r]
-            if key != "Spaces":
-                body[f"numTotal{key}"] = len(body[f"linked{key}"])
+    if hub.paper_linked_limit is None:
+        return body
+    for key, kind in (("Models", "model"), ("Datasets", "dataset"), ("Spaces", "space")):
+        linked = hub.linked(p, kind)
+        body[f"linked{key}"] = [
+            repo_info(r, False, ["likes", "lastModified"], False) for r in linked[: hub.paper_linked_limit]
+        ]
+        if key != "Spaces":
+            body[f"numTotal{key}"] = len(linked)
     return body
+
+
+LIST_FIELDS = {
+    "model": ("likes", "downloads", "tags", "private", "createdAt", "lastModified", "pipeline_tag", "library_name"),
+    "dataset": ("likes", "downloads", "tags", "private", "createdAt", "lastModified"),
+    "space": ("likes", "tags", "private", "createdAt", "lastModified", "sdk"),
+}
+
+
+def list_item(repo: HubRepo, cites: Sequence[str], expand: Sequence[str], full: bool) -> dict[str, Any]:
+    """One entry of GET /api/{models,datasets,spaces}: the short form unless ``expand`` or ``full`` asks for more."""
+    if full and not expand:
+        return repo_info(repo, False, (), False, cites)
+    return repo_info(repo, False, expand or LIST_FIELDS[repo.kind], False, cites)
 
 
 def daily_item(p: Paper, hub: Hub) -> dict[str, Any]:

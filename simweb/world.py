@@ -46,6 +46,12 @@ def _check_status(value: int | None, name: str = "status") -> None:
         raise ValueError(f"{name}: {value} is not an HTTP status")
 
 
+def _check_arxiv_id(value: str, name: str) -> None:
+    """An arXiv id as the Hub's tags carry it: ``2404.14619``, not ``arxiv:2404.14619`` nor blank."""
+    if not value.strip() or value != value.strip() or value.lower().startswith("arxiv:"):
+        raise ValueError(f"{name}: {value!r} is not a bare arXiv id (write 2404.14619, quoted)")
+
+
 def _check_full_name(value: str, name: str) -> None:
     owner, _, repo = value.partition("/")
     if not owner or not repo or "/" in repo:
@@ -297,12 +303,20 @@ class HubRepo:
     branches: tuple[str, ...] = ("main",)
     drop: bool = False
     status: int | None = None
+    arxiv: tuple[str, ...] = ()  # papers its card cites: tagged arxiv:<id>, linked to those papers
 
     def __post_init__(self) -> None:
         if not self.id or self.id.count("/") > 1:
             raise ValueError(f"id: {self.id!r} is not 'name' or 'owner/name'")
         if self.status is not None and not 500 <= self.status <= 599:
             raise ValueError(f"status: {self.status} is not a server error (500-599)")
+        for paper_id in self.arxiv:
+            _check_arxiv_id(paper_id, "arxiv")
+
+    @property
+    def listed(self) -> bool:
+        """Whether the Hub's listings and paper pages show it: private and disabled repos are nobody's to see."""
+        return not (self.private or self.disabled)
 
     @property
     def owner(self) -> str | None:
@@ -397,10 +411,18 @@ class Hub:
     tokens: tuple[str, ...] = ()
     users: tuple[str, ...] = ()  # owners with a profile page but no repo here
     rate_limit: HubRateLimit | None = None
+    paper_linked_limit: int | None = 10  # linked repos per kind in a paper answer; None: no linked lists at all
+    list_page_size: int = 1000  # items per page of /api/{models,datasets,spaces}
     models: tuple[Model, ...] = ()
     datasets: tuple[Dataset, ...] = ()
     spaces: tuple[Space, ...] = ()
     papers: tuple[Paper, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.paper_linked_limit is not None and self.paper_linked_limit < 0:
+            raise ValueError(f"paper_linked_limit: {self.paper_linked_limit} is negative")
+        if self.list_page_size < 1:
+            raise ValueError(f"list_page_size: {self.list_page_size} is not a page size (at least 1)")
 
     @cached_property
     def _by_kind(self) -> dict[str, dict[str, HubRepo]]:
@@ -409,8 +431,51 @@ class Hub:
             for kind, repos in (("model", self.models), ("dataset", self.datasets), ("space", self.spaces))
         }
 
+    @cached_property
+    def _cited(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """The arXiv ids each repo cites: its own ``arxiv`` list, then each paper that lists it."""
+        cited: dict[tuple[str, str], list[str]] = {}
+        for kind, repos in self._by_kind.items():
+            for key, repo in repos.items():
+                cited[(kind, key)] = list(dict.fromkeys(repo.arxiv))
+        for paper in self.papers:
+            for kind, ids in (("model", paper.models), ("dataset", paper.datasets), ("space", paper.spaces)):
+                for repo_id in ids:
+                    found = cited.get((kind, repo_id.lower()))
+                    if found is not None and paper.id not in found:
+                        found.append(paper.id)
+        return {key: tuple(ids) for key, ids in cited.items()}
+
+    @cached_property
+    def _citing(self) -> dict[tuple[str, str], tuple[HubRepo, ...]]:
+        """(kind, arXiv id) -> the listed repos of that kind citing the paper, in scenario order."""
+        citing: dict[tuple[str, str], list[HubRepo]] = {}
+        for kind, repos in self._by_kind.items():
+            for key, repo in repos.items():
+                if repo.listed:
+                    for paper_id in self._cited[(kind, key)]:
+                        citing.setdefault((kind, paper_id), []).append(repo)
+        return {key: tuple(repos) for key, repos in citing.items()}
+
     def find(self, kind: str, repo_id: str) -> HubRepo | None:
         return self._by_kind[kind].get(repo_id.lower())
+
+    def repos(self, kind: str) -> tuple[HubRepo, ...]:
+        return tuple(self._by_kind[kind].values())
+
+    def citations(self, repo: HubRepo) -> tuple[str, ...]:
+        """arXiv ids the repo cites, each an ``arxiv:<id>`` tag on it."""
+        return self._cited.get((repo.kind, repo.id.lower()), ())
+
+    def linked(self, paper: Paper, kind: str) -> tuple[HubRepo, ...]:
+        """A paper's artifacts of one kind: the ones it lists (as found), then every other listed repo citing it."""
+        named = {"model": paper.models, "dataset": paper.datasets, "space": paper.spaces}[kind]
+        explicit = [r for r in (self.find(kind, i) for i in named) if r is not None]
+        tagged = list(self._citing.get((kind, paper.id), ()))
+        unique: dict[str, HubRepo] = {}
+        for repo in explicit + tagged:
+            unique.setdefault(repo.id.lower(), repo)
+        return tuple(unique.values())
 
     def paper(self, arxiv_id: str) -> Paper | None:
         return next((p for p in self.papers if p.id == arxiv_id), None)

@@ -17,7 +17,7 @@ from hostile import MARKDOWN_TITLE, MODEL_LINK, PAPER_ID, TITLE, hostile_report
 from markdown_it import MarkdownIt
 
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
-from reports.exports import md_text
+from reports.markdown import md_text
 from reports.report import build_report, display, render_html, strip_segments, write_report
 from reports.store import Store
 
@@ -184,3 +184,28 @@ def test_a_ten_thousand_character_title_is_cut_in_the_summary(tmp_path: Path) ->
         change["papers"] = ["x" * 10_000] * 50
     paths = write_report(report, tmp_path / "out")
     assert len(paths.markdown.read_text()) < 5_000  # fits a GitHub issue body whatever the abstracts say
+
+
+def test_a_paper_page_link_shows_the_hub_artifacts_citing_the_paper(tmp_path: Path) -> None:
+    paper_link = Link(url="https://huggingface.co/papers/2401.00001", normalized="https://huggingface.co/papers/2401.00001",
+                      kind=LinkKind.HF_PAPER, name="2401.00001")
+    hostile = ['evil/"><script>alert(1)</script>', "javascript:alert(1)"]
+    models = ["lab/m0", "lab/m1", hostile[0], "lab/m3", "lab/m4", "lab/m5"]
+    store = Store.open(str(tmp_path / "h.sqlite"))
+    run = store.start_run(["papers.md"])
+    store.record_papers(run, [Paper(id="cited", title="A cited paper", links=(paper_link,))])
+    store.record_observations(run, [Observation(
+        url=paper_link.normalized, state=State.ALIVE, reason="paper exists", checker="huggingface",
+        evidence=Evidence(status_code=200),
+        details={"title": "A cited paper", "discovered": {"models": models, "datasets": ["lab/data"], "spaces": [hostile[1]]},
+                 "discovered_total": {"models": 28, "datasets": 1, "spaces": 1},
+                 "discovery_incomplete": "listing models tagged arxiv:2401.00001: HTTP 429 after 1 page(s)"})])
+    store.finish_run(run, status="completed", offline=False, notes=[])
+    html = render_html(build_report(store, run))
+    page = parse(html)
+    assert "on the Hub: 28 models (lab/m0, lab/m1, lab/m3, lab/m4, +24), 1 dataset (lab/data), 1 space cite this paper" in page.text
+    cited = [href for href in page.hrefs if href.startswith("https://huggingface.co/") and "papers/" not in href]
+    assert cited == ["https://huggingface.co/lab/m0", "https://huggingface.co/lab/m1", "https://huggingface.co/lab/m3",
+                     "https://huggingface.co/lab/m4", "https://huggingface.co/datasets/lab/data"]
+    assert "<script>alert(1)" not in html and not any("javascript:" in href for href in page.hrefs)
+    assert "discovery incomplete" in page.text and "lab/m5" not in page.text  # the lists are not dumped as evidence
