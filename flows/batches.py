@@ -25,7 +25,7 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +34,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.asyncio import concurrency, rate_limit
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.futures import PrefectFuture, as_completed
 
 from prefect.states import Completed
@@ -53,6 +54,7 @@ from checks.model import Evidence, Link, Observation, State
 from checks.plan import CheckPlan
 from checks.repo_facts import pages_source_repo
 from checks.settings import CheckSettings
+from flows import progress as link_progress
 
 BATCH_SIZE = 500  # links a task: a task run costs ~0.1-0.5 s to start, a batch seconds to check
 # Page batches in flight at once; they share the run's max_concurrency. Two keep the tail of one batch
@@ -173,6 +175,15 @@ class _UnjudgedPageChecker(PageChecker):
         return PageCheckResult(tuple(observations))
 
 
+def _count_links() -> Callable[[Observation], None] | None:
+    """The checkers' ``on_done`` for this attempt of a batch task: counts each checked link on the
+    progress channel of the flow run that submitted the task, when that run draws a bar in this
+    process (``run_batches`` on a terminal); None elsewhere (a worker, CI), at no cost."""
+    context = TaskRunContext.get()
+    links = link_progress.channel(str(context.task_run.flow_run_id)) if context else None
+    return links.part(str(context.task_run.id)) if links and context else None
+
+
 # The batch tasks are coroutines so that their timeouts can cancel them (a timeout cannot stop a
 # synchronous task in a worker thread); the GitHub and Hub clients are synchronous and run in a thread.
 # They carry no tags: Prefect asks the API for tag concurrency limits before each tagged task run starts,
@@ -180,7 +191,7 @@ class _UnjudgedPageChecker(PageChecker):
 @task(name="check web pages", retries=1, retry_delay_seconds=10, timeout_seconds=PAGE_TIMEOUT, cache_policy=NO_CACHE)
 async def check_page_batch(urls: list[str], settings: CheckSettings) -> CheckedBatch:
     """Pages of a few hosts; failures stay unjudged until the whole run is in."""
-    checker = _UnjudgedPageChecker(settings)
+    checker = _UnjudgedPageChecker(settings, _count_links())
     result = await checker.run(urls)
     return CheckedBatch("pages", result.observations, network_failures=tuple(sorted(checker.network_failures)),
                         nxdomain=tuple(sorted(checker.nxdomain)), responses_seen=checker.responses_seen,
@@ -195,7 +206,8 @@ async def check_github_batch(links: list[Link], settings: CheckSettings, previou
         if settings.github_token():
             await rate_limit(GITHUB_POINTS_LIMIT,
                              occupy=min(math.ceil(len(links) / 100), GLOBAL_LIMITS[GITHUB_POINTS_LIMIT][0]))
-        return CheckedBatch("github", tuple(await asyncio.to_thread(check_repos, links, settings, None, previous)))
+        on_done = _count_links()
+        return CheckedBatch("github", tuple(await asyncio.to_thread(check_repos, links, settings, on_done, previous)))
 
 
 @task(name="check Hugging Face artifacts", retries=1, retry_delay_seconds=30, timeout_seconds=API_TIMEOUT,
@@ -203,7 +215,8 @@ async def check_github_batch(links: list[Link], settings: CheckSettings, previou
 async def check_hub_batch(links: list[Link], settings: CheckSettings) -> CheckedBatch:
     """One Hub request a link, counted against the budget every concurrent run shares."""
     await rate_limit(HF_LIMIT, occupy=min(len(links), GLOBAL_LIMITS[HF_LIMIT][0]))
-    return CheckedBatch("huggingface", tuple(await asyncio.to_thread(check_artifacts, links, settings)))
+    on_done = _count_links()
+    return CheckedBatch("huggingface", tuple(await asyncio.to_thread(check_artifacts, links, settings, on_done)))
 
 
 def ensure_limits() -> None:
@@ -246,16 +259,21 @@ def failure_text(exc: BaseException) -> str:
 
 
 class RunProgress:
-    """How far the checking is: a Prefect progress artifact on the flow run, and a log line a batch."""
+    """How far the checking is: a Prefect progress artifact on the flow run, and a log line a batch
+    (both once a part is over: an artifact update is an API call). With ``links`` (a terminal's bar,
+    counted per link by the batch tasks), each part's count is settled to what it returned."""
 
-    def __init__(self, total_checks: int, total_parts: int, unit: str = "batches") -> None:
-        self.total_checks, self.total_parts, self.unit = total_checks, total_parts, unit
+    def __init__(self, total_checks: int, total_parts: int, unit: str = "batches",
+                 links: link_progress.LinkProgress | None = None) -> None:
+        self.total_checks, self.total_parts, self.unit, self.links = total_checks, total_parts, unit, links
         self.checks = self.parts = 0
         self.logger = get_run_logger()
         self.artifact = create_progress_artifact(0.0, key="paperwatch-progress",
                                                  description=f"{total_checks} link checks in {total_parts} {unit}")
 
-    def advance(self, checks: int, what: str) -> None:
+    def advance(self, checks: int, what: str, part: str | None = None, by_state: Mapping[str, int] | None = None) -> None:
+        if self.links is not None and part is not None:
+            self.links.settle(part, checks, by_state or {})
         self.checks += checks
         self.parts += 1
         percent = 100.0 * self.checks / self.total_checks if self.total_checks else 100.0
@@ -285,8 +303,16 @@ def run_batches(batches: Sequence[Batch], settings: CheckSettings,
     if not batches:
         return []
     ensure_limits()
+    total = sum(len(b.links) for b in batches)
+    flow_context = FlowRunContext.get()
+    run_key = str(flow_context.flow_run.id) if flow_context and flow_context.flow_run else None
+    with link_progress.run_bar(run_key, total) as links:  # a bar on a terminal, None elsewhere
+        return _run_lanes(batches, settings, previous, RunProgress(total, len(batches), links=links))
+
+
+def _run_lanes(batches: Sequence[Batch], settings: CheckSettings, previous: Mapping[str, dict[str, Any]] | None,
+               progress: RunProgress) -> list[CheckedBatch]:
     logger = get_run_logger()
-    progress = RunProgress(sum(len(b.links) for b in batches), len(batches))
     pages = sum(b.api == "pages" for b in batches)
     # the run's max_concurrency is an overall bound: lanes in flight share it
     page_settings = replace(settings, max_concurrency=max(1, settings.max_concurrency // max(1, min(PAGE_LANES, pages))))
@@ -316,7 +342,8 @@ def run_batches(batches: Sequence[Batch], settings: CheckSettings,
                                     f"({type(exc).__name__}); those links are unknown",))
             outcome = "failed"
         checked.append(result)
-        progress.advance(len(batch.links), f"batch {number}, {batch.label}: {outcome}")
+        progress.advance(len(batch.links), f"batch {number}, {batch.label}: {outcome}", part=str(future.task_run_id),
+                         by_state=_counts(result.observations))
         fill()
     return checked
 

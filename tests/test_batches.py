@@ -152,7 +152,7 @@ def test_a_crashed_batch_is_retried_then_degrades_to_unknown(prefect_api: None, 
 
     calls: list[int] = []
 
-    def crash(links: list[Link], settings: CheckSettings) -> None:
+    def crash(links: list[Link], settings: CheckSettings, on_done: object = None) -> None:
         calls.append(len(links))
         raise RuntimeError("Hub client crashed")
 
