@@ -136,12 +136,48 @@ class _Trace:
                         elapsed_ms=int((time.monotonic() - self.started) * 1000), attempts=self.attempts)
 
 
+@dataclass(frozen=True)
+class OutageEvidence:
+    """What a run saw of the network: enough to tell "this host is gone" from "we were offline"."""
+
+    network_failures: frozenset[str]  # URLs that failed without any answer
+    nxdomain: frozenset[str]  # URLs whose host name does not exist
+    responses_seen: int  # answers of any kind, from any host
+    canaries_after: bool  # a canary URL still answered after the run
+
+    def __add__(self, other: OutageEvidence) -> OutageEvidence:
+        return OutageEvidence(self.network_failures | other.network_failures, self.nxdomain | other.nxdomain,
+                              self.responses_seen + other.responses_seen, self.canaries_after and other.canaries_after)
+
+
+def judge_outage(observations: Sequence[Observation], seen: OutageEvidence) -> PageCheckResult:
+    """Network failures are ours when nothing answered (or the canaries fell silent); a host name
+    that does not exist is dead only when the rest of the web answered."""
+    requested = len(seen.network_failures)
+    offline = requested > 0 and (seen.responses_seen == 0 or not seen.canaries_after)
+    notes: list[str] = []
+    if offline:
+        why = "the canary URLs stopped answering during the run" if not seen.canaries_after else \
+            f"none of the {requested} failed page requests reached any host, and no host answered at all"
+        notes.append(f"the monitor was offline ({why}): network failures are reported as unknown, not dead")
+    judged = []
+    for obs in observations:
+        if obs.url in seen.network_failures and offline:
+            obs = obs.replace(state=State.UNKNOWN, reason=f"not checked: the monitor had no network ({obs.reason})")
+        elif obs.url in seen.nxdomain:
+            obs = obs.replace(state=State.DEAD, reason=f"{obs.reason} (other hosts answered, so the name is gone)")
+        judged.append(obs)
+    return PageCheckResult(tuple(judged), offline=offline, notes=tuple(notes))
+
+
 class PageChecker:
     """One run's worth of page checks, sharing a client, limits and the outage view."""
 
     def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,
-                 sink: Callable[[Observation], None] | None = None):
+                 sink: Callable[[Observation], None] | None = None, judge: bool = True):
         self.settings = settings
+        self.judge = judge
+        self.canaries_after = True
         self.on_done = on_done
         self.sink = sink
         self._global = asyncio.Semaphore(settings.max_concurrency)
@@ -166,7 +202,10 @@ class PageChecker:
                     notes=("no canary URL answered: the monitor was offline, so no page was checked",)))
             observations = await self._check_all(unique)
             canaries_after = await self._canaries_answer() if self.settings.canaries else True
-        return self._hand_over(self._judge_outage(observations, canaries_after))
+        self.canaries_after = canaries_after
+        if not self.judge:  # a run in batches judges once, over all of them (``judge_outage``)
+            return PageCheckResult(tuple(observations))
+        return self._hand_over(judge_outage(observations, self.outage_evidence(canaries_after)))
 
     def _final(self, observation: Observation) -> bool:
         """Only network failures and "host not found" wait for the run's outage judgement."""
@@ -200,23 +239,8 @@ class PageChecker:
         await asyncio.gather(*(worker() for _ in range(min(len(urls), WORKERS_PER_SLOT * self.settings.max_concurrency))))
         return [observation for observation in results if observation is not None]
 
-    def _judge_outage(self, observations: list[Observation], canaries_after: bool) -> PageCheckResult:
-        """Network failures are ours when nothing answered (or the canaries fell silent)."""
-        requested = len(self.network_failures)
-        offline = requested > 0 and (self.responses_seen == 0 or not canaries_after)
-        notes: list[str] = []
-        if offline:
-            why = "the canary URLs stopped answering during the run" if not canaries_after else \
-                f"none of the {requested} failed page requests reached any host, and no host answered at all"
-            notes.append(f"the monitor was offline ({why}): network failures are reported as unknown, not dead")
-        judged = []
-        for obs in observations:
-            if obs.url in self.network_failures and offline:
-                obs = obs.replace(state=State.UNKNOWN, reason=f"not checked: the monitor had no network ({obs.reason})")
-            elif obs.url in self.nxdomain:
-                obs = obs.replace(state=State.DEAD, reason=f"{obs.reason} (other hosts answered, so the name is gone)")
-            judged.append(obs)
-        return PageCheckResult(tuple(judged), offline=offline, notes=tuple(notes))
+    def outage_evidence(self, canaries_after: bool) -> OutageEvidence:
+        return OutageEvidence(frozenset(self.network_failures), frozenset(self.nxdomain), self.responses_seen, canaries_after)
 
     async def _canaries_answer(self) -> bool:
         for url in self.settings.canaries:

@@ -48,7 +48,7 @@ except ImportError:  # older Prefect 3: quote also skips the walk, but the UI lo
     from prefect.utilities.annotations import quote as untraversed
 
 from checks.github import check_repos, merge_page_and_api
-from checks.http import PageChecker, PageCheckResult
+from checks.http import OutageEvidence, PageChecker, PageCheckResult, judge_outage
 from checks.huggingface import check_artifacts
 from checks.model import Evidence, Link, Observation, State
 from checks.plan import CheckPlan
@@ -110,6 +110,10 @@ class CheckedBatch:
                 "responses_seen": self.responses_seen, "canaries_after": self.canaries_after,
                 "offline": self.offline, "notes": list(self.notes)}
 
+    def outage_evidence(self) -> OutageEvidence:
+        return OutageEvidence(frozenset(self.network_failures), frozenset(self.nxdomain), self.responses_seen,
+                              self.canaries_after)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "CheckedBatch":
         return cls(api=data["api"], observations=tuple(Observation.from_dict(o) for o in data["observations"]),
@@ -164,17 +168,6 @@ def plan_batches(pages: Sequence[Link], github: Sequence[Link], hub: Sequence[Li
     return sorted(batches, key=lambda b: -len(b.links))
 
 
-class _UnjudgedPageChecker(PageChecker):
-    """The page checker, minus its per-call outage judgement: the run judges once over all batches
-    (``judge_pages``), with the checker's own ``_judge_outage``, so the rule lives in one place."""
-
-    canaries_after = True
-
-    def _judge_outage(self, observations: list[Observation], canaries_after: bool) -> PageCheckResult:
-        self.canaries_after = canaries_after
-        return PageCheckResult(tuple(observations))
-
-
 def _count_links() -> Callable[[Observation], None] | None:
     """The checkers' ``on_done`` for this attempt of a batch task: counts each checked link on the
     progress channel of the flow run that submitted the task, when that run draws a bar in this
@@ -191,7 +184,7 @@ def _count_links() -> Callable[[Observation], None] | None:
 @task(name="check web pages", retries=1, retry_delay_seconds=10, timeout_seconds=PAGE_TIMEOUT, cache_policy=NO_CACHE)
 async def check_page_batch(urls: list[str], settings: CheckSettings) -> CheckedBatch:
     """Pages of a few hosts; failures stay unjudged until the whole run is in."""
-    checker = _UnjudgedPageChecker(settings, _count_links())
+    checker = PageChecker(settings, _count_links(), judge=False)
     result = await checker.run(urls)
     return CheckedBatch("pages", result.observations, network_failures=tuple(sorted(checker.network_failures)),
                         nxdomain=tuple(sorted(checker.nxdomain)), responses_seen=checker.responses_seen,
@@ -355,14 +348,11 @@ def _counts(observations: Iterable[Observation]) -> dict[str, int]:
     return counts
 
 
-def judge_pages(checked: Sequence[CheckedBatch], settings: CheckSettings) -> PageCheckResult:
-    """The page checker's own outage judgement, once over every page batch of the run."""
+def judge_pages(checked: Sequence[CheckedBatch]) -> PageCheckResult:
+    """The page checker's outage judgement (``judge_outage``), once over every page batch of the run."""
     pages = [c for c in checked if c.api == "pages"]
-    judge = PageChecker(settings)
-    judge.network_failures = {url for c in pages for url in c.network_failures}
-    judge.nxdomain = {url for c in pages for url in c.nxdomain}
-    judge.responses_seen = sum(c.responses_seen for c in pages)
-    judged = judge._judge_outage([o for c in pages for o in c.observations], all(c.canaries_after for c in pages))
+    seen = sum((c.outage_evidence() for c in pages), OutageEvidence(frozenset(), frozenset(), 0, True))
+    judged = judge_outage([o for c in pages for o in c.observations], seen)
     before = [c for c in pages if c.offline]
     notes = tuple(dict.fromkeys(note for c in before for note in c.notes)) + judged.notes
     return PageCheckResult(judged.observations, offline=judged.offline or bool(before), notes=notes)
@@ -370,7 +360,7 @@ def judge_pages(checked: Sequence[CheckedBatch], settings: CheckSettings) -> Pag
 
 def merge(checked: Sequence[CheckedBatch], plan: CheckPlan, settings: CheckSettings) -> CheckOutcome:
     """One observation per unique link: a repository's page answer and its API answer become one."""
-    pages = judge_pages(checked, settings)
+    pages = judge_pages(checked)
     notes = list(pages.notes) + [note for c in checked if c.api != "pages" for note in c.notes]
     page_observations = {o.url: o for o in pages.observations}
     api = [o for c in checked if c.api != "pages" for o in c.observations]

@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 
 from checks.config import ConfigError, apply_config
-from checks.http import PageChecker, check_pages
+from checks.http import OutageEvidence, check_pages, judge_outage
 from checks.hosts import HostPolicy
 from checks.model import Evidence, Observation, State
 from checks.settings import CheckSettings, RemapRule
@@ -158,14 +158,11 @@ def test_a_name_that_does_not_exist_is_dead_only_when_the_rest_of_the_web_answer
     assert classify_failure(nx, "gone.example", 5).kind == "nxdomain"
     assert classify_failure(socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), "x", 5).kind == "dns"
 
-    online = PageChecker(CheckSettings())
-    online.responses_seen, online.network_failures, online.nxdomain = 5, {"https://gone.example/"}, {"https://gone.example/"}
-    judged = online._judge_outage([_nxdomain_observation("https://gone.example/")], canaries_after=True)
+    gone = frozenset({"https://gone.example/"})
+    judged = judge_outage([_nxdomain_observation("https://gone.example/")], OutageEvidence(gone, gone, 5, True))
     assert judged.observations[0].state is State.DEAD and not judged.offline
 
-    offline = PageChecker(CheckSettings())
-    offline.responses_seen, offline.network_failures, offline.nxdomain = 0, {"https://gone.example/"}, {"https://gone.example/"}
-    judged = offline._judge_outage([_nxdomain_observation("https://gone.example/")], canaries_after=True)
+    judged = judge_outage([_nxdomain_observation("https://gone.example/")], OutageEvidence(gone, gone, 0, True))
     assert judged.observations[0].state is State.UNKNOWN and judged.offline
 
 
