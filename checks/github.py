@@ -9,6 +9,7 @@ evidence of death.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,19 @@ from checks.github_graphql import GraphQLRepoChecker, seconds_to_reset
 from checks.model import Evidence, Link, LinkKind, Observation, State
 from checks.repo_facts import activity_class, repo_observation, repo_web_url, summary
 from checks.settings import CheckSettings
+
+
+def _without_pygithub_console_handler() -> None:
+    """PyGithub adds a stderr handler of its own to the ``github`` logger, and its records also reach
+    the application's handlers (Prefect's, a worker's), so each line was printed twice. The
+    application's logging configuration decides where they go."""
+    library = logging.getLogger("github")
+    for handler in list(library.handlers):
+        if type(handler) is logging.StreamHandler:
+            library.removeHandler(handler)
+
+
+_without_pygithub_console_handler()
 
 
 class GitHubChecker:

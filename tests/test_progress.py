@@ -175,3 +175,5 @@ def test_without_a_terminal_progress_is_one_log_line_a_batch_and_no_bar(prefect_
     batch_lines = [line for line in output.splitlines() if "link checks done" in line]
     assert len(batch_lines) >= 3 and f"{LINK_CHECKS}/{LINK_CHECKS} link checks done" in batch_lines[-1]
     assert BAR not in output and "checking links" not in output and "\x1b[" not in output
+    # PyGithub's own log line (the renamed repository's redirect) is printed once, not also by its own handler
+    assert output.count("Following Github server redirection") == 1
