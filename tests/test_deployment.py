@@ -55,7 +55,10 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api, timeout=30)
+        """Prefect's own HTTP client: like every Prefect client, it retries the server's 503 while SQLite is busy."""
+        from prefect.client.base import PrefectHttpxSyncClient
+
+        return PrefectHttpxSyncClient(base_url=self.api, timeout=30, raise_on_all_errors=False)
 
     def start(self, name: str, *args: str, **env: str) -> subprocess.Popen[bytes]:
         """A CLI process in its own process group (so that everything it starts can be stopped)."""
