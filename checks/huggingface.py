@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from huggingface_hub import HfApi
+from huggingface_hub.hf_api import PaperInfo
 from huggingface_hub.errors import DisabledRepoError, GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
@@ -116,7 +117,15 @@ class HubChecker:
             return self.api.dataset_info(repo_id, timeout=timeout, files_metadata=True)
         if link.kind is LinkKind.HF_SPACE:
             return self.api.space_info(repo_id, timeout=timeout)
-        return self.api.paper_info(str(link.name))
+        return self._paper_info(str(link.name))
+
+    def _paper_info(self, arxiv_id: str) -> PaperInfo:
+        """What ``HfApi.paper_info`` sends and parses, with our timeout and User-Agent: the client's
+        call takes no timeout, and its shared session has none, so a stalled Hub would hold a worker."""
+        response = get_session().get(f"{self.api.endpoint}/api/papers/{arxiv_id}", timeout=self.settings.timeout,
+                                     headers=build_hf_headers(token=self.api.token, user_agent=self.settings.user_agent))
+        hf_raise_for_status(response)
+        return PaperInfo(**response.json())
 
     def _check(self, link: Link, started: float) -> Observation:
         what = str(link.kind).removeprefix("hf-")

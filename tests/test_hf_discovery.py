@@ -186,3 +186,18 @@ def test_the_paper_answer_lists_up_to_the_cap_and_counts_all(sim: SimulatedWeb) 
 def test_scenario_keys_are_checked(hub: dict[str, Any], message: str) -> None:
     with pytest.raises(ScenarioError, match=re.escape(message)):
         SimulatedWeb({"hub": hub})
+
+
+def test_a_hub_that_never_answers_a_paper_request_is_unknown_after_our_timeout() -> None:
+    """huggingface_hub's paper_info takes no timeout; ours does, so a stalled Hub cannot hold the run."""
+    import socket
+    import time
+
+    with socket.socket() as stalled:  # accepts connections (the backlog) and never answers
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(8)
+        endpoint = f"http://127.0.0.1:{stalled.getsockname()[1]}"
+        started = time.monotonic()
+        (observation,) = check_artifacts([paper_link("2401.00001")], CheckSettings(hf_endpoint=endpoint, timeout=1.0))
+    assert observation.state is State.UNKNOWN and "could not reach the Hugging Face Hub" in observation.reason
+    assert time.monotonic() - started < 10
