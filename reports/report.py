@@ -28,7 +28,7 @@ from markupsafe import Markup
 from checks.model import LinkKind, State
 from reports.exports import links_csv, summary_markdown
 from reports.store import Store
-from reports.transitions import compare_runs
+from reports.transitions import VERDICT_DAYS, compare_runs
 from reports.verdicts import CODE_ORDER, DATA_ORDER, CitedObservation, link_verdict, paper_verdict
 
 REPORT_SCHEMA_VERSION = 2  # 2: verdict.models; verdict.data and the data shares count datasets only
@@ -51,8 +51,9 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
     run_ids = [r.id for r in history]
     observed = store.observations_of_runs(run_ids)
     current = observed[run_id]
-    since = (datetime.fromisoformat(run.started_at) - timedelta(days=90)).isoformat()
+    since = (datetime.fromisoformat(run.started_at) - timedelta(days=VERDICT_DAYS)).isoformat()
     histories = store.link_histories(list(current), since, run_id)
+    verdicts = {url: link_verdict(histories.get(url, [])) for url in current}
 
     paper_entries = []
     for paper_id, title, cited in store.papers_of_run(run_id):
@@ -66,7 +67,7 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
                     for rid in run_ids
                 ],
             }
-            entry["verdict"] = link_verdict(histories.get(link.normalized, [])).to_dict()
+            entry["verdict"] = (verdicts.get(link.normalized) or link_verdict([])).to_dict()
             if obs is not None:
                 data = obs.to_dict()
                 entry.update(state=data["state"], reason=data["reason"], checker=data["checker"], evidence=data["evidence"],
@@ -80,7 +81,8 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
 
     by_state = Counter(o.state.value for o in current.values())
     cited_anywhere = {link["normalized"]: link["papers"] for link in _papers_per_link(paper_entries)}
-    changes = [t.to_dict() for t in compare_runs(store, run_ids[-2] if len(run_ids) > 1 else None, run_id).transitions]
+    comparison = compare_runs(store, run_ids[-2] if len(run_ids) > 1 else None, run_id, observed, verdicts)
+    changes = [t.to_dict() for t in comparison.transitions]
     for change in changes:
         change["papers"] = cited_anywhere.get(change["url"], [])
     return {

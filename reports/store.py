@@ -35,6 +35,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import json
+
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -238,11 +241,20 @@ def _first_line(exc: BaseException, secret: str | None = None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+def _json_loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # what only Python's json writes (NaN, Infinity) is still read back
+        return json.loads(text)
+
+
 def _engine(db: str) -> Engine:
     """An engine for ``db`` with paperwatch's transaction rules, or a one-line StoreError."""
     url = _url(db)
     shown = shown_location(db)
-    options: dict[str, Any] = {}
+    # orjson (a Prefect dependency) decodes the JSON columns (details, evidence) several times faster:
+    # reading back a large history for the report is mostly that decoding
+    options: dict[str, Any] = {"json_deserializer": _json_loads}
     if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
         options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT}
     try:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from checks.model import Observation
 from reports.store import Store
-from reports.verdicts import LinkSnapshot, Transition, link_snapshot, link_verdict, verdict_transitions
+from reports.verdicts import LinkSnapshot, LinkVerdict, Transition, link_snapshot, link_verdict, verdict_transitions
 
 FACT_RUNS = 14  # runs looked back through for the last known facts of a link
 VERDICT_DAYS = 90  # history the verdict reads (its longest uptime window)
@@ -33,29 +33,38 @@ def _recent_runs(store: Store, run_id: int) -> list[int]:
 
 
 def link_snapshots(store: Store, run_id: int, urls: Sequence[str],
-                   observed: Mapping[int, Mapping[str, Observation]] | None = None) -> dict[str, LinkSnapshot]:
+                   observed: Mapping[int, Mapping[str, Observation]] | None = None,
+                   verdicts: Mapping[str, LinkVerdict] | None = None) -> dict[str, LinkSnapshot]:
     """Each link as of ``run_id``: its verdict from the history, its facts from recent runs.
 
-    ``observed`` may hold the recent runs' observations already read (comparing two runs reads
-    them once: they are most of the work on a large history).
+    ``observed`` may hold observations of recent runs already read, and ``verdicts`` the links'
+    verdicts as of ``run_id``: on a large history reading and judging them is most of the work,
+    so a caller that has them (the report) passes them on.
     """
-    run = store.run(run_id)
-    since = (datetime.fromisoformat(run.started_at) - timedelta(days=VERDICT_DAYS)).isoformat()
-    histories = store.link_histories(urls, since, run_id)
+    if verdicts is None:
+        run = store.run(run_id)
+        since = (datetime.fromisoformat(run.started_at) - timedelta(days=VERDICT_DAYS)).isoformat()
+        histories = store.link_histories(urls, since, run_id)
+        verdicts = {url: link_verdict(histories.get(url, [])) for url in urls}
     recent = _recent_runs(store, run_id)
     missing = [rid for rid in recent if observed is None or rid not in observed]
     observed = {**(observed or {}), **(store.observations_of_runs(missing) if missing else {})}
-    return {url: link_snapshot(link_verdict(histories.get(url, [])),
-                               [observed[rid][url] for rid in recent if url in observed[rid]])
+    return {url: link_snapshot(verdicts[url], [observed[rid][url] for rid in recent if url in observed[rid]])
             for url in urls}
 
 
-def compare_runs(store: Store, before_run: int | None, run_id: int) -> Comparison:
-    """Transitions of the links ``run_id`` checked, from ``before_run`` (None: nothing to compare with)."""
+def compare_runs(store: Store, before_run: int | None, run_id: int,
+                 observed: Mapping[int, Mapping[str, Observation]] | None = None,
+                 verdicts: Mapping[str, LinkVerdict] | None = None) -> Comparison:
+    """Transitions of the links ``run_id`` checked, from ``before_run`` (None: nothing to compare with).
+
+    ``observed`` and ``verdicts`` (of ``run_id``'s links, as of it): what the caller already has.
+    """
     runs = sorted(set(_recent_runs(store, run_id)) | (set(_recent_runs(store, before_run)) if before_run else set()))
-    observed = store.observations_of_runs(runs)
+    missing = [rid for rid in runs if observed is None or rid not in observed]
+    observed = {**(observed or {}), **(store.observations_of_runs(missing) if missing else {})}
     urls = list(observed[run_id])
-    after = link_snapshots(store, run_id, urls, observed)
+    after = link_snapshots(store, run_id, urls, observed, verdicts)
     if before_run is None:
         return Comparison([], after)
     return Comparison(verdict_transitions(link_snapshots(store, before_run, urls, observed), after), after)
