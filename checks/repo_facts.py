@@ -10,6 +10,8 @@ from checks.model import Evidence, Link, Observation, State
 
 ACTIVE_DAYS = 90
 STALE_DAYS = 365
+SUBSTANTIAL_README_CHARS = 3000
+SUBSTANTIAL_README_LINKS = 20
 
 # Files a "code coming soon" repository typically holds and nothing else.
 _BOILERPLATE = re.compile(
@@ -29,6 +31,9 @@ _WEIGHTS_OR_DATA = re.compile(
 )
 
 
+_LINK = re.compile(r"https?://", re.IGNORECASE)
+
+
 def activity_class(last_commit: datetime | None, archived: bool, now: datetime | None = None) -> str:
     """OpenSSF-Scorecard-like maintenance class: active, quiet, stale or archived."""
     if archived:
@@ -45,13 +50,23 @@ def repo_web_url(full_name: str) -> str:
     return f"https://github.com/{full_name}"
 
 
+def substantial_readme(text: str) -> bool:
+    """A README that is the artifact itself (a curated paper list, a survey's companion), not a stub."""
+    return len(text) >= SUBSTANTIAL_README_CHARS or len(_LINK.findall(text)) >= SUBSTANTIAL_README_LINKS
+
+
 def placeholder_facts(root_names: list[str], readme: str | None, *, empty: bool) -> dict[str, Any]:
-    """Is there code, or only a README promising it? Does the README point at weights or data?"""
+    """Is there code, or only a README promising it? Does the README point at weights or data?
+
+    A repository with only boilerplate files is a placeholder unless its README is the content
+    (an "awesome" list or a survey's reading list) and promises nothing more.
+    """
     code = [name for name in root_names if not _BOILERPLATE.match(name)]
     text = readme or ""
+    promise = bool(_PROMISE.search(text))
     return {
-        "placeholder": empty or (bool(root_names) and not code),
-        "readme_promise": bool(_PROMISE.search(text)),
+        "placeholder": empty or (bool(root_names) and not code and (promise or not substantial_readme(text))),
+        "readme_promise": promise,
         "readme_links_weights_or_data": bool(_WEIGHTS_OR_DATA.search(text)),
         "root_files": len(root_names),
     }

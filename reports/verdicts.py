@@ -96,6 +96,9 @@ def code_outcome(link: CitedObservation) -> tuple[str, str]:
     where = f"repo renamed to {d.get('full_name')}" if o.state is State.MOVED and d.get("full_name") else "repo"
     if d.get("empty"):
         return ("promised" if link.promise else "placeholder"), f"{where} is empty (no code yet)"
+    if d.get("placeholder"):
+        why = "its README promises code" if d.get("readme_promise") else "it holds only a README"
+        return ("promised" if link.promise or d.get("readme_promise") else "placeholder"), f"{where} has no code yet: {why}"
     if d.get("archived"):
         return "archived", f"{where} archived (read-only)"
     activity = d.get("activity")

@@ -31,6 +31,9 @@ SCENARIO: dict[str, Any] = {
             {"full_name": "lab/soon", "files": ["README.md", "LICENSE", ".gitignore", "assets/teaser.png"],
              "readme": "# Soon\n\nCode coming soon. Stay tuned!\n"},
             {"full_name": "lab/blank", "empty": True},
+            {"full_name": "lab/awesome-list", "files": ["README.md", "LICENSE"],
+             "readme": "# Awesome long-context LLMs\n\n" + "\n\n".join(
+                 f"- [Paper {i}](https://arxiv.org/abs/2401.{i:05d})" for i in range(30))},
             {"full_name": "lab/shelved", "archived": True, "files": ["README.md", "main.py"]},
             {"full_name": "lab/renamed", "renamed_from": ["lab/old-name"], "files": ["README.md", "model.py"]},
         ],
@@ -90,6 +93,13 @@ def test_the_repository_page_tells_code_from_a_placeholder(settings: CheckSettin
     web = [r for r in sim.request_log() if r.face == "web"]
     assert sorted((r.method, r.url.rsplit("/", 1)[-1]) for r in web) == [("GET", "blank"), ("GET", "real-code"), ("GET", "soon")]
     assert sim.stats()["github"]["requests"] == 3
+
+
+def test_a_readme_that_is_the_content_is_not_a_placeholder(settings: CheckSettings) -> None:
+    """A survey's reading list lives in its README: only boilerplate files, yet nothing is missing."""
+    listing = page_and_api(["lab/awesome-list"], settings)["https://github.com/lab/awesome-list"]
+    assert listing.details["root_files"] == 2 and listing.details["placeholder"] is False
+    assert "placeholder" not in listing.reason
 
 
 def test_when_the_api_budget_is_spent_the_page_still_says_placeholder_and_nothing_is_dead(

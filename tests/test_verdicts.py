@@ -26,6 +26,13 @@ def test_an_empty_repository_is_a_placeholder_or_an_unkept_promise() -> None:
     assert paper_verdict([cited("github-repo", State.ALIVE, promise=True, empty=True)]).code == "promised"
 
 
+def test_a_readme_only_repository_is_a_placeholder_and_one_promising_code_is_a_promise() -> None:
+    stub = paper_verdict([cited("github-repo", State.ALIVE, activity="active", placeholder=True)])
+    assert stub.code == "placeholder" and "only a README" in stub.explanation
+    soon = paper_verdict([cited("github-repo", State.ALIVE, activity="active", placeholder=True, readme_promise=True)])
+    assert soon.code == "promised" and "README promises code" in soon.explanation
+
+
 def test_a_renamed_repository_still_counts_and_says_where_it_went() -> None:
     verdict = paper_verdict([cited("github-repo", State.MOVED, full_name="new/name", activity="quiet")])
     assert verdict.code == "working"
