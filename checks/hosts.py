@@ -32,8 +32,14 @@ class HostPolicy:
                    headers=dict(data.get("headers") or {}))
 
 
+# Hosts whose manners are known, used unless the configuration names them: github.com serves
+# repository pages (read without a token, 200-600 KB each) to anonymous visitors and answers a
+# burst with 429, so few at a time.
+KNOWN_HOSTS: Mapping[str, HostPolicy] = {"github.com": HostPolicy(max_concurrency=4)}
+
+
 def policy_for(host: str, policies: Mapping[str, HostPolicy]) -> HostPolicy:
-    """Exact host first, then the longest ``*.suffix`` pattern, then the defaults."""
+    """Exact host first, then the longest ``*.suffix`` pattern, then the known hosts, then the defaults."""
     host = host.lower()
     if host in policies:
         return policies[host]
@@ -42,7 +48,7 @@ def policy_for(host: str, policies: Mapping[str, HostPolicy]) -> HostPolicy:
         if pattern.startswith("*.") and (host.endswith(pattern[1:]) or host == pattern[2:]):
             if best is None or len(pattern) > best[0]:
                 best = (len(pattern), policy)
-    return best[1] if best else HostPolicy()
+    return best[1] if best else KNOWN_HOSTS.get(host, HostPolicy())
 
 
 class HostGate:

@@ -350,3 +350,26 @@ def test_a_rate_limit_reset_beyond_our_patience_leaves_the_link_blocked_not_dead
     observation = result.observations[0]
     assert observation.state is State.BLOCKED and observation.evidence.attempts == 1
     assert "retry after 3600" in observation.reason
+
+
+def test_github_com_is_asked_a_few_pages_at_a_time_unless_configured_otherwise() -> None:
+    """Without a token every repository is a github.com page; GitHub answers a burst of them with 429."""
+    in_flight, most = 0, []
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal in_flight
+        in_flight += 1
+        most.append(in_flight)
+        await asyncio.sleep(0.1)
+        in_flight -= 1
+        return web.Response(text="a file")
+
+    urls = [f"https://github.com/lab/repo-{i}/blob/main/train.py" for i in range(16)]
+    with serve(handler) as port:
+        remap = (RemapRule.parse(rf"^https://github\.com/(.*)$ http://127.0.0.1:{port}/$1"),)
+        default = check_pages(urls, CheckSettings(remap_rules=remap, canaries=(), soft404=False, per_host=10))
+        assert max(most) == 4 and {o.state for o in default.observations} == {State.ALIVE}
+        most.clear()
+        configured = {"github.com": HostPolicy(max_concurrency=8)}
+        check_pages(urls, CheckSettings(remap_rules=remap, canaries=(), soft404=False, per_host=10, hosts=configured))
+        assert max(most) == 8
