@@ -13,9 +13,10 @@ import json
 import re
 from html import unescape
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from datetime import datetime
+from urllib.parse import quote, unquote, urlsplit
 
-from checks.repo_facts import placeholder_facts
+from checks.repo_facts import activity_class, placeholder_facts
 
 # Enough for the page's head, the overview partial and a long README; a repository page
 # is 200–600 KB, so this is larger than the 256 KB cap for other pages.
@@ -87,6 +88,9 @@ def repo_page_facts(body: bytes) -> dict[str, Any]:
             facts.update(placeholder_facts([], None, empty=True), empty=True)
         return facts if "page_full_name" in facts else {}
     names = [item["name"] for item in payload["tree"].get("items") or [] if isinstance(item, dict) and "name" in item]
+    branch = (payload.get("repo") or {}).get("defaultBranch") or (payload.get("refInfo") or {}).get("name")
+    if isinstance(branch, str) and branch:
+        facts["default_branch"] = branch
     facts.update(placeholder_facts(names, _readme_text(payload), empty=False), empty=False)
     count, latest = _RELEASES.search(page), _LATEST.search(page)
     if count and latest:
@@ -96,3 +100,24 @@ def repo_page_facts(body: bytes) -> dict[str, Any]:
     elif _NO_RELEASES.search(page):
         facts["release_count"], facts["latest_release"] = 0, None
     return facts
+
+
+def latest_commit_url(page_url: str, facts: dict[str, Any]) -> str | None:
+    """Where the overview page itself asks for the default branch's newest commit (JSON), if it has one."""
+    branch = facts.get("default_branch")
+    if not branch or facts.get("empty"):
+        return None
+    return f"{page_url.rstrip('/')}/latest-commit/{quote(branch, safe='')}"
+
+
+def with_latest_commit(facts: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """The page's facts plus the last commit's date and the activity class it gives; unchanged if unreadable."""
+    try:
+        data = json.loads(body)
+        when = datetime.fromisoformat(str(data["date"]).replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError):
+        return facts
+    if when.tzinfo is None:
+        return facts
+    return {**facts, "last_commit_at": when.isoformat(), "last_commit_sha": data.get("oid"),
+            "activity": activity_class(when, bool(facts.get("archived")))}

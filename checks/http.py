@@ -21,7 +21,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from checks.github_page import READ_LIMIT as REPO_PAGE_BYTES, is_repo_root, repo_page_facts
+from checks.github_page import READ_LIMIT as REPO_PAGE_BYTES
+from checks.github_page import is_repo_root, latest_commit_url, repo_page_facts, with_latest_commit
 from checks.hosts import HostGate, policy_for
 from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
@@ -52,10 +53,16 @@ class PageReader:
     applies: Callable[[str], bool]
     limit: int
     facts: Callable[[bytes], dict[str, Any]]
+    # a resource the page itself fetches (JSON), asked for when the page's facts name it
+    follow_up: Callable[[str, dict[str, Any]], str | None] | None = None
+    with_follow_up: Callable[[dict[str, Any], bytes], dict[str, Any]] | None = None
 
 
-# A github.com repository page: its tree, README and releases, for runs without a GitHub token.
-PAGE_READERS: tuple[PageReader, ...] = (PageReader(is_repo_root, REPO_PAGE_BYTES, repo_page_facts),)
+# A github.com repository page: its tree, README and releases, then its default branch's last
+# commit, for runs without a GitHub token.
+PAGE_READERS: tuple[PageReader, ...] = (
+    PageReader(is_repo_root, REPO_PAGE_BYTES, repo_page_facts, latest_commit_url, with_latest_commit),)
+_FOLLOW_UP_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -328,6 +335,8 @@ class PageChecker:
             if soft:
                 return Observation(url=trace.url, state=State.DEAD, checker="http", reason=soft, evidence=evidence)
         details = reader.facts(answer.body) if reader is not None and state is State.ALIVE and answer.body else {}
+        if details and reader is not None:
+            details = await self._follow_up(reader, current, details)
         suggested = None
         if state is State.ALIVE and trace.hops:
             moved_to = self._permanent_move(trace.url, trace.hops)
@@ -338,6 +347,15 @@ class PageChecker:
                 reason = f"HTTP {answer.status} after {len(trace.hops)} redirect{'s' if len(trace.hops) > 1 else ''}"
         return Observation(url=trace.url, state=state, checker="http", reason=reason, evidence=evidence,
                            suggested_url=suggested, details=details)
+
+    async def _follow_up(self, reader: PageReader, url: str, facts: dict[str, Any]) -> dict[str, Any]:
+        """Ask for what the page would load next (as JSON); its failure only leaves that fact out."""
+        extra = reader.follow_up(url, facts) if reader.follow_up and reader.with_follow_up else None
+        if extra is None or reader.with_follow_up is None:
+            return facts
+        answer = await self._request("GET", remap(extra, self.settings.remap_rules) or extra, extra,
+                                     read=_FOLLOW_UP_BYTES, accept="application/json")
+        return reader.with_follow_up(facts, answer.body) if answer.status == 200 and answer.body else facts
 
     def _reader(self, url: str) -> PageReader | None:
         return next((reader for reader in PAGE_READERS if reader.applies(url)), None)
@@ -427,13 +445,17 @@ class PageChecker:
         return self.settings.backoff * (2**attempt) * (0.5 + random.random())
 
     async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None,
-                       trace: _Trace | None = None, read: int = 0) -> _Answer:
+                       trace: _Trace | None = None, read: int = 0, accept: str | None = None) -> _Answer:
         gate = gate or self._gate(logical)
         async with gate, self._global:
             if trace is not None and trace.admitted is None:
                 trace.admitted = time.monotonic()
             try:
-                request = httpx.Request(method, target, headers=self._headers_for(gate), extensions=self._extensions)
+                headers = self._headers_for(gate)
+                if accept is not None:
+                    headers = headers.copy()
+                    headers["Accept"] = accept
+                request = httpx.Request(method, target, headers=headers, extensions=self._extensions)
                 response = await self.transport.handle_async_request(request)
                 try:
                     body = await self._read(response, read) if method == "GET" else b""

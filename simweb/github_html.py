@@ -104,6 +104,23 @@ def releases_box(repo: Repo) -> str:
             f'<div class="text-small color-fg-muted"><relative-time datetime="{when}" class="no-wrap"></relative-time></div></div></a>')
 
 
+def latest_commit_json(repo: Repo) -> str:
+    """``/{owner}/{repo}/latest-commit/{branch}``: what the overview page asks for, as it asks (Accept: JSON).
+
+    Every branch answers with the repository's newest commit: simulated repos have one history.
+    """
+    index = repo.commit_count - 1
+    sha = commit_sha(repo, index)
+    message = "Initial commit" if index == 0 else "Update README.md"
+    link = f"/{repo.full_name}/commit/{sha}"
+    return json.dumps({
+        "oid": sha, "url": link, "date": repo.pushed.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "shortMessageHtmlLink": f'<a data-pjax="true" title="{escape(message)}" class="Link--secondary" href="{link}">'
+                                f"{escape(message)}</a>",
+        "bodyMessageHtml": "",
+    })
+
+
 def repo_page(repo: Repo) -> str:
     title = f"GitHub - {repo.full_name}: {repo.description or ''}".rstrip(": ")
     banner = (f'<div class="flash flash-warn flash-full border-top-0 text-center text-bold py-2">This repository was archived '

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import SplitResult, unquote
 
-from .github_html import repo_page
+from .github_html import latest_commit_json, repo_page
 from .world import GitHub, Hub, HubRepo, Page, Repo
 
 GITHUB = "github.com"
@@ -67,6 +67,9 @@ def _github_repo_page(repo: Repo, rest: list[str]) -> Page:
     """tree/blob links need their ref and path; other repo pages exist whenever the repo does."""
     if not rest:
         return Page(body=repo_page(repo))
+    if rest[0] == "latest-commit" and len(rest) >= 2:
+        found = repo.has_ref("/".join(rest[1:])) and not repo.empty
+        return Page(body=latest_commit_json(repo), content_type="application/json") if found else NOT_FOUND
     title = f"GitHub - {repo.full_name}: {repo.description or ''}".rstrip(": ")
     if rest[0] not in ("tree", "blob") or len(rest) < 2:
         return ok(title)

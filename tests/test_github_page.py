@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from checks.github import check_repos, merge_page_and_api
-from checks.github_page import is_repo_root, repo_page_facts
+from checks.github_page import is_repo_root, repo_page_facts, with_latest_commit
 from checks.http import check_pages
 from checks.model import Link, LinkKind, Observation, State
 from checks.settings import CheckSettings, RemapRule
@@ -89,9 +89,14 @@ def test_the_repository_page_tells_code_from_a_placeholder(settings: CheckSettin
     blank = found["https://github.com/lab/blank"]
     assert blank.details["empty"] is True and "empty: no commits" in blank.reason
 
-    # one GET per repository page, no HEAD, and one REST request per repository
-    web = [r for r in sim.request_log() if r.face == "web"]
-    assert sorted((r.method, r.url.rsplit("/", 1)[-1]) for r in web) == [("GET", "blank"), ("GET", "real-code"), ("GET", "soon")]
+    # the default branch's last commit, as the page itself loads it: activity from it, not from pushed_at
+    assert code.details["last_commit_at"] == "2026-11-20T00:00:00+00:00" and code.details["activity"] == "active"
+
+    # one GET per repository page (no HEAD), one for the last commit of each that has commits,
+    # and one REST request per repository
+    web = sorted(r.url.split("github.com/", 1)[1] for r in sim.request_log() if r.face == "web" and r.method == "GET")
+    assert web == ["lab/blank", "lab/real-code", "lab/real-code/latest-commit/main", "lab/soon", "lab/soon/latest-commit/main"]
+    assert not [r for r in sim.request_log() if r.face == "web" and r.method != "GET"]
     assert sim.stats()["github"]["requests"] == 3
 
 
@@ -112,6 +117,7 @@ def test_when_the_api_budget_is_spent_the_page_still_says_placeholder_and_nothin
 
     soon = found["https://github.com/lab/soon"]
     assert soon.state is State.ALIVE and soon.details["placeholder"] is True
+    assert soon.details["activity"] in ("active", "quiet", "stale")  # from the page's last commit, no API
     assert "placeholder: no code yet" in soon.reason and "metadata not refreshed: GitHub API rate limit exhausted" in soon.reason
     assert found["https://github.com/lab/real-code"].details["placeholder"] is False
     assert all(o.state is not State.DEAD for o in found.values())
@@ -139,6 +145,8 @@ def test_a_page_we_cannot_read_gives_no_facts_rather_than_wrong_ones() -> None:
               b'<script type="application/json" data-target="react-partial.embeddedData">{"props": {"initialPa')
     facts = repo_page_facts(broken)  # cut off mid-JSON (read limit): no tree, so no placeholder verdict
     assert facts == {"page_full_name": "lab/x"}
+    for body in (b"<html>sign in</html>", b'{"oid": "abc"}', b'{"date": "yesterday"}', b'{"date": "2026-01-01T00:00:00"}'):
+        assert with_latest_commit({"default_branch": "main"}, body) == {"default_branch": "main"}
 
 
 # --- with a token: a spent GraphQL budget ------------------------------------------------------
