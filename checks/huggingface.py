@@ -119,13 +119,18 @@ class HubChecker:
             return self.api.space_info(repo_id, timeout=timeout)
         return self._paper_info(str(link.name))
 
-    def _paper_info(self, arxiv_id: str) -> PaperInfo:
-        """What ``HfApi.paper_info`` sends and parses, with our timeout and User-Agent: the client's
-        call takes no timeout, and its shared session has none, so a stalled Hub would hold a worker."""
-        response = get_session().get(f"{self.api.endpoint}/api/papers/{arxiv_id}", timeout=self.settings.timeout,
+    def _get(self, url: str, params: Mapping[str, str] | None = None, timeout: float | None = None) -> Any:
+        """A GET as huggingface_hub sends it (its session, headers and errors), with our timeout and no
+        retries: its calls for papers and listings take no timeout, and their retries wait out whole
+        rate-limit windows, so a stalled or busy Hub would hold a worker for minutes."""
+        response = get_session().get(url, params=params, timeout=timeout or self.settings.timeout,
                                      headers=build_hf_headers(token=self.api.token, user_agent=self.settings.user_agent))
         hf_raise_for_status(response)
-        return PaperInfo(**response.json())
+        return response
+
+    def _paper_info(self, arxiv_id: str) -> PaperInfo:
+        """What ``HfApi.paper_info`` sends and parses."""
+        return PaperInfo(**self._get(f"{self.api.endpoint}/api/papers/{arxiv_id}").json())
 
     def _check(self, link: Link, started: float) -> Observation:
         what = str(link.kind).removeprefix("hf-")
@@ -225,14 +230,12 @@ class HubChecker:
         """The ids the Hub lists for ``/api/{kind}?filter=arxiv:<id>``, following its ``Link: rel="next"`` pages,
         and why the listing stopped early (None: it did not).
 
-        This is what ``HfApi.list_models(filter=...)`` (and list_datasets, list_spaces) sends, through
-        huggingface_hub's session, headers and errors, without their ``paginate``: that retries a
-        429 or 5xx five times, each time waiting out the Hub's whole rate-limit window or
-        Retry-After, with no timeout, which would hold a worker for minutes for one paper's extras.
+        This is what ``HfApi.list_models(filter=...)`` (and list_datasets, list_spaces) sends, without
+        their ``paginate``, which retries a 429 or 5xx five times, each time waiting out the Hub's
+        whole rate-limit window, with no timeout.
         """
         url: str | None = f"{self.api.endpoint}/api/{kind}"
         params: dict[str, str] | None = {"filter": f"arxiv:{arxiv_id}"}
-        headers = build_hf_headers(token=self.api.token, user_agent=self.settings.user_agent)
         what = f"listing {kind} tagged arxiv:{arxiv_id}"
         ids: list[str] = []
         pages = 0
@@ -242,8 +245,7 @@ class HubChecker:
                 budget = self.settings.total_timeout
                 return ids, f"{what}: stopped after {pages} page(s), over the link's time budget ({budget:g} s)"
             try:
-                response = get_session().get(url, params=params, headers=headers, timeout=min(self.settings.timeout, left))
-                hf_raise_for_status(response)
+                response = self._get(url, params, timeout=min(self.settings.timeout, left))
                 page = response.json()
                 if not isinstance(page, list):
                     raise ValueError("not a JSON list")
