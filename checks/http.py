@@ -350,8 +350,10 @@ class PageChecker:
 
     async def _follow_up(self, reader: PageReader, url: str, facts: dict[str, Any]) -> dict[str, Any]:
         """Ask for what the page would load next (as JSON); its failure only leaves that fact out."""
-        extra = reader.follow_up(url, facts) if reader.follow_up and reader.with_follow_up else None
-        if extra is None or reader.with_follow_up is None:
+        if reader.follow_up is None or reader.with_follow_up is None:
+            return facts
+        extra = reader.follow_up(url, facts)
+        if extra is None:
             return facts
         answer = await self._request("GET", remap(extra, self.settings.remap_rules) or extra, extra,
                                      read=_FOLLOW_UP_BYTES, accept="application/json")

@@ -17,7 +17,6 @@ a second), so no check ever waits for drawing, and nothing per link reaches the 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -148,42 +147,12 @@ def link_bar(label: str, links: LinkProgress, transient: bool = False) -> Iterat
         console.push_theme(Theme({name: style for name, style in DEFAULT_STYLES.items()
                                   if name.startswith(("bar.", "progress."))}))
         try:
-            with _pulled_bar(console, label, links, transient), _log_lines_above(console):
+            with _pulled_bar(console, label, links, transient):
                 yield True
         finally:
             console.pop_theme()
     finally:
         _bar_lock.release()
-
-
-def _same_terminal(stream: Any, terminal: Any) -> bool:
-    if stream is terminal:
-        return True
-    try:
-        return _isatty(stream) and os.path.samestat(os.fstat(stream.fileno()), os.fstat(terminal.fileno()))
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-@contextmanager
-def _log_lines_above(console: Console) -> Iterator[None]:
-    """Plain logging stream handlers that write to the bar's terminal (PyGithub adds one to its
-    logger) print through ``console`` while the bar is drawn, so their lines go above it too."""
-    from rich.file_proxy import FileProxy
-
-    loggers = [logging.getLogger()] + [logger for logger in list(logging.Logger.manager.loggerDict.values())
-                                       if isinstance(logger, logging.Logger)]
-    moved: list[tuple[logging.StreamHandler[Any], Any]] = []
-    for handler in {id(h): h for logger in loggers for h in logger.handlers}.values():
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler) \
-                and not hasattr(handler, "console") and _same_terminal(handler.stream, console.file):
-            moved.append((handler, handler.stream))
-            handler.setStream(FileProxy(console, handler.stream))
-    try:
-        yield
-    finally:
-        for handler, stream in moved:
-            handler.setStream(stream)
 
 
 def _pulled_bar(console: Console, label: str, links: LinkProgress, transient: bool) -> Any:
