@@ -1,8 +1,10 @@
-"""Without a token: the repository page (not the API) says whether a repository has code.
+"""GitHub links as a reader needs them, over real sockets against simweb.
 
-The simulated github.com serves the overview page the way GitHub does (embedded tree and
-README JSON, releases box, archived banner); paperwatch's page checker reads it over a real
-socket, and the REST budget is kept for metadata.
+Without a token the repository page (not the API) says whether a repository has code: the
+simulated github.com serves the overview page the way GitHub does (embedded tree and README
+JSON, releases box, archived banner), and the REST budget is kept for metadata. Account and
+path links are pages too; a fork names its parent whichever way we asked; with a token, a
+spent GraphQL budget is waited for or leaves links unknown, never dead.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ from checks.github_page import is_repo_root, repo_page_facts, with_latest_commit
 from checks.http import check_pages
 from checks.model import Link, LinkKind, Observation, State
 from checks.settings import CheckSettings, RemapRule
+from checks.urls import classify
 from simweb import SimulatedWeb
 
 SCENARIO: dict[str, Any] = {
     "github": {
+        "tokens": ["ghp_links"],
+        "users": ["lonely-author"],
         "rate_limit": {"anonymous": 60},
         "repos": [
+            {"full_name": "lab/model", "branches": ["main", "v1-branch"], "files": ["README.md", "src/train.py"]},
+            {"full_name": "student/model", "fork_of": "lab/model", "files": ["README.md", "src/train.py"]},
             {"full_name": "lab/real-code", "files": ["README.md", "LICENSE", "src/train.py", "requirements.txt"],
              "readme": "# Real code\n\nWeights: [download](https://huggingface.co/lab/weights)\n",
              "releases": [{"tag": "v1.0", "published_at": "2026-10-01T00:00:00Z"},
@@ -149,33 +156,64 @@ def test_a_page_we_cannot_read_gives_no_facts_rather_than_wrong_ones() -> None:
         assert with_latest_commit({"default_branch": "main"}, body) == {"default_branch": "main"}
 
 
+# --- other GitHub links, and forks ---------------------------------------------------------------
+
+def test_links_are_classified_as_the_checkers_expect() -> None:
+    assert classify("https://github.com/lonely-author").kind is LinkKind.GITHUB_OWNER
+    assert classify("https://github.com/lab/model/tree/v1-branch/src").kind is LinkKind.GITHUB_PATH
+
+
+def test_an_account_link_lives_while_the_account_exists(settings: CheckSettings) -> None:
+    urls = ["https://github.com/lonely-author", "https://github.com/lab", "https://github.com/account-deleted"]
+    states = {o.url: o.state for o in check_pages(urls, settings).observations}
+    assert states == {urls[0]: State.ALIVE, urls[1]: State.ALIVE, urls[2]: State.DEAD}
+
+
+def test_a_path_link_dies_with_its_file_or_branch(settings: CheckSettings) -> None:
+    urls = ["https://github.com/lab/model/tree/v1-branch/src", "https://github.com/lab/model/blob/main/src/train.py",
+            "https://github.com/lab/model/tree/deleted-branch/src", "https://github.com/lab/model/blob/main/src/moved.py"]
+    states = [o.state for o in sorted(check_pages(urls, settings).observations, key=lambda o: urls.index(o.url))]
+    assert states == [State.ALIVE, State.ALIVE, State.DEAD, State.DEAD]
+
+
+def test_a_fork_names_its_parent_through_rest_graphql_and_the_page(settings: CheckSettings,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    fork = classify("https://github.com/student/model")
+    page = check_pages([fork.normalized], settings).observations[0]
+    rest = check_repos([fork], settings)[0]
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_links")
+    graphql = check_repos([fork], settings)[0]
+
+    assert (page.details["fork"], page.details["parent"]) == (True, "lab/model")
+    for observation in (merge_page_and_api(page, rest), graphql):
+        assert observation.state is State.ALIVE
+        assert (observation.details["fork"], observation.details["parent"]) == (True, "lab/model")
+
+
 # --- with a token: a spent GraphQL budget ------------------------------------------------------
 
-def graphql_scenario(reset_in: int) -> dict[str, Any]:
+def with_graphql_budget(sim: SimulatedWeb, settings: CheckSettings, monkeypatch: pytest.MonkeyPatch,
+                        reset_in: int) -> list[Observation]:
+    """150 repositories with a token whose budget (1 point) covers one batch of 100; it resets in ``reset_in`` s."""
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_budget")
     repos = [{"full_name": f"bulk/repo-{i}"} for i in range(150)]
-    return {"github": {"tokens": ["ghp_budget"], "rate_limit": {"authenticated": 1, "reset_in": reset_in}, "repos": repos}}
+    sim.load({"github": {"tokens": ["ghp_budget"], "rate_limit": {"authenticated": 1, "reset_in": reset_in}, "repos": repos}})
+    try:
+        return check_repos([repo_link(f"bulk/repo-{i}") for i in range(150)], settings)
+    finally:
+        sim.load(SCENARIO)
 
 
 def test_a_graphql_budget_that_resets_soon_is_waited_for(sim: SimulatedWeb, settings: CheckSettings,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_TOKEN", "ghp_budget")
-    sim.load(graphql_scenario(reset_in=2))
-    try:
-        observations = check_repos([repo_link(f"bulk/repo-{i}") for i in range(150)], settings)
-    finally:
-        sim.load(SCENARIO)
+    observations = with_graphql_budget(sim, settings, monkeypatch, reset_in=2)
     # 100 repositories cost the only point; the next 50 waited ~2 s for the reset instead of giving up
     assert {o.state for o in observations} == {State.ALIVE}
 
 
 def test_a_graphql_budget_that_resets_late_leaves_the_rest_unknown_and_says_when(
         sim: SimulatedWeb, settings: CheckSettings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_TOKEN", "ghp_budget")
-    sim.load(graphql_scenario(reset_in=3600))
-    try:
-        observations = check_repos([repo_link(f"bulk/repo-{i}") for i in range(150)], settings)
-    finally:
-        sim.load(SCENARIO)
+    observations = with_graphql_budget(sim, settings, monkeypatch, reset_in=3600)
     states = [o.state for o in observations]
     assert states.count(State.ALIVE) == 100 and states.count(State.UNKNOWN) == 50 and State.DEAD not in states
     unknown = next(o for o in observations if o.state is State.UNKNOWN)
