@@ -147,7 +147,7 @@ def link_bar(label: str, links: LinkProgress, transient: bool = False) -> Iterat
         console.push_theme(Theme({name: style for name, style in DEFAULT_STYLES.items()
                                   if name.startswith(("bar.", "progress."))}))
         try:
-            with _pulled_bar(console, label, links, transient):
+            with _drawn(console, _pulled_bar(console, label, links, transient)):
                 yield True
         finally:
             console.pop_theme()
@@ -155,8 +155,53 @@ def link_bar(label: str, links: LinkProgress, transient: bool = False) -> Iterat
         _bar_lock.release()
 
 
+@contextmanager
+def _drawn(console: Console, bar: Any) -> Iterator[None]:
+    """Show ``bar`` (a rich Progress without its own refresh thread), redrawn 10 times a second.
+
+    A log line printed on ``console`` redraws the bar below it, rendered in the logging thread
+    outside rich's lock; a line's older frame could then land after a newer one, and the count
+    would jump back. So the log handlers that print on ``console`` emit under the redraws' lock
+    while the bar is up, and frames reach the screen in order.
+    """
+    lock = threading.RLock()
+    handlers = [handler for handler in logging.getLogger().handlers if getattr(handler, "console", None) is console]
+    own_emits = [(handler, vars(handler).get("emit")) for handler in handlers]
+    stop = threading.Event()
+
+    def in_order(emit: Callable[[logging.LogRecord], None]) -> Callable[[logging.LogRecord], None]:
+        def emit_in_order(record: logging.LogRecord) -> None:
+            with lock:
+                emit(record)
+        return emit_in_order
+
+    def redraw() -> None:
+        while not stop.wait(0.1):
+            with lock:
+                bar.refresh()
+
+    with lock:
+        bar.start()
+        for handler in handlers:
+            handler.emit = in_order(handler.emit)  # type: ignore[method-assign]
+    thread = threading.Thread(target=redraw, name="progress-bar", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        with lock:
+            for handler, emit in own_emits:
+                if emit is None:
+                    del handler.emit  # the class's own again
+                else:
+                    handler.emit = emit  # type: ignore[method-assign]
+            bar.stop()
+
+
 def _pulled_bar(console: Console, label: str, links: LinkProgress, transient: bool) -> Any:
-    """A rich Progress whose one task reads ``links`` each time it is drawn."""
+    """A rich Progress whose one task reads ``links`` each time it is drawn (``_drawn`` draws it)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
@@ -177,7 +222,7 @@ def _pulled_bar(console: Console, label: str, links: LinkProgress, transient: bo
             yield from super().get_renderables()
 
     bar = PulledProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                         CountsColumn(), console=console, transient=transient,
+                         CountsColumn(), console=console, transient=transient, auto_refresh=False,
                          # a print to stdout goes above the bar only when stdout is this terminal too
                          redirect_stdout=_isatty(sys.stdout), redirect_stderr=True)
     bar.task_id = bar.add_task(label, total=links.total, found={})

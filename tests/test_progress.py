@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
 import pty
 import re
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from checks.model import Observation, State
-from flows.progress import LinkProgress, channel, open_channel
+from flows.progress import LinkProgress, channel, link_bar, open_channel
 from simweb import SimulatedWeb
 
 DATA = Path(__file__).parent / "data"
@@ -84,6 +85,69 @@ def test_a_retried_part_counts_again_and_a_settled_part_counts_what_it_returned(
     links.settle("batch-2", 5, {"dead": 5})
     links.settle("batch-3", 5, {})
     assert links.snapshot()[0] == 10  # never above the total
+
+
+# --- the bar, on a pseudo-terminal --------------------------------------------------------------------
+
+def _drain(master: int, chunks: list[bytes]) -> None:
+    """Read what is written to the terminal until its last writer closes it."""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError as exc:
+            if exc.errno == errno.EIO:
+                return
+            raise
+        if not data:
+            return
+        chunks.append(data)
+
+
+def test_log_lines_printed_while_links_are_checked_never_draw_the_count_backwards() -> None:
+    """A log line redraws the bar below it; rich renders that copy in the logging thread, and a long
+    line's copy, older than the frame the bar drew meanwhile, used to land after it (the count went
+    12/14, 14/14, 12/14 once in CI; long lines make it happen on most runs)."""
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(master, chunks))
+    reader.start()
+    terminal = open(slave, "w", encoding="utf-8")
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = [RichHandler(console=Console(file=terminal, width=100), show_time=False, show_path=False)]
+    links = LinkProgress(2000)
+
+    def check(part: str) -> None:
+        link_done = links.part(part)
+        for n in range(500):
+            link_done(observed(State.ALIVE))
+            if n % 10 == 0:
+                logging.getLogger("paperwatch.test").warning("%s at %d: %s", part, n, "word " * 1000)
+            time.sleep(0.002)
+
+    try:
+        with link_bar("checking links", links) as drawn:
+            assert drawn
+            workers = [threading.Thread(target=check, args=(f"batch-{i}",)) for i in range(4)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+    finally:
+        root.handlers[:] = saved
+        terminal.close()
+        reader.join(timeout=30)
+        os.close(master)
+
+    lines = _screen_lines(b"".join(chunks).decode("utf-8", "replace"))
+    done = [int(bar["done"]) for bar in (BAR_FRAME.fullmatch(line.rstrip()) for line in lines if BAR in line) if bar]
+    assert sum("word word" in line for line in lines) >= 200  # every log line reached the terminal
+    assert len(done) > 10 and done[-1] == 2000
+    assert [(a, b) for a, b in zip(done, done[1:]) if b < a] == []
 
 
 # --- the CLI, as a user runs it --------------------------------------------------------------------
