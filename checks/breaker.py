@@ -8,6 +8,9 @@ limit, mean every further request would fail too, so the remaining links are rep
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+
+from checks.model import Observation
 
 
 class Breaker:
@@ -35,3 +38,14 @@ class Breaker:
     def success(self) -> None:
         with self._lock:
             self._consecutive = 0
+
+    def guarded(self, check: Callable[[], Observation], skipped: Callable[[str], Observation]) -> Observation:
+        """``check()``, or ``skipped(reason)`` once requests have stopped. Any HTTP answer shows the
+        service is reachable, and resets the count of failures in a row."""
+        reason = self._reason
+        if reason:
+            return skipped(reason)
+        observation = check()
+        if observation.evidence.status_code is not None:
+            self.success()
+        return observation

@@ -76,12 +76,8 @@ class GitHubChecker:
 
     def _check_one(self, link: Link) -> Observation:
         started = time.monotonic()
-        if self.breaker.reason:
-            observation = self._unknown(link, self.breaker.reason, started, attempts=0)
-        else:
-            observation = self._check_repo(link, started)
-            if observation.evidence.status_code is not None:
-                self.breaker.success()  # the service answered: it is reachable
+        observation = self.breaker.guarded(lambda: self._check_repo(link, started),
+                                           lambda reason: self._unknown(link, reason, started, attempts=0))
         if self.on_done:
             self.on_done(observation)
         return observation

@@ -38,6 +38,7 @@ REDIRECTOR_HOSTS = frozenset(
      "doi.org", "dx.doi.org", "hdl.handle.net", "w3id.org", "purl.org", "youtu.be", "git.io"}
 )
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_JITTER = random.Random()  # backoff jitter from a generator of our own: the global one is the caller's
 _SNIFF_BYTES = 16 * 1024  # enough of a page to read its title and a "not found" sentence
 WORKERS_PER_SLOT = 4  # URLs in progress per global slot: enough that hosts at their limit never starve the run
 
@@ -444,7 +445,7 @@ class PageChecker:
     def _delay(self, answer: _Answer, attempt: int) -> float:
         if answer.retry_after:
             return min(retry_after_seconds(answer.retry_after), self.settings.max_retry_after)
-        return self.settings.backoff * (2**attempt) * (0.5 + random.random())
+        return self.settings.backoff * (2**attempt) * (0.5 + _JITTER.random())
 
     async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None,
                        trace: _Trace | None = None, read: int = 0, accept: str | None = None) -> _Answer:

@@ -90,12 +90,8 @@ class HubChecker:
 
     def _check_one(self, link: Link) -> Observation:
         started = time.monotonic()
-        if self.breaker.reason:
-            observation = self._observe(link, State.UNKNOWN, self.breaker.reason, started, attempts=0)
-        else:
-            observation = self._check(link, started)
-            if observation.evidence.status_code is not None:
-                self.breaker.success()  # the service answered: it is reachable
+        observation = self.breaker.guarded(lambda: self._check(link, started),
+                                           lambda reason: self._observe(link, State.UNKNOWN, reason, started, attempts=0))
         if self.on_done:
             self.on_done(observation)
         return observation
