@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Before Prefect is imported anywhere: never touch the user's ~/.prefect, never phone home.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="paperwatch-test-prefect-")
@@ -15,6 +18,11 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
 
 import pytest  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from simweb import SimulatedWeb
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
@@ -34,6 +42,23 @@ def prefect_api() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="module")
+def sim(request: pytest.FixtureRequest) -> Iterator[SimulatedWeb]:
+    """The simulated GitHub, Hub and web serving the test module's ``SCENARIO``, on 127.0.0.1."""
+    from simweb import SimulatedWeb
+
+    with SimulatedWeb(request.module.SCENARIO) as web:
+        yield web
+
+
+@pytest.fixture
+def fresh_sim(sim: SimulatedWeb, request: pytest.FixtureRequest) -> SimulatedWeb:
+    """``sim`` as the scenario first had it: its world reloaded, budgets full, counters at zero."""
+    sim.load(request.module.SCENARIO)
+    sim.reset_stats()
+    return sim
 
 
 def _service(variable: str, what: str) -> str:
@@ -61,14 +86,6 @@ def postgres_url() -> str:
 def chromium_path() -> str:
     """Path of Debian's chromium for Playwright's `executable_path`."""
     return _service("PAPERWATCH_TEST_CHROMIUM", "chromium")
-
-
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")

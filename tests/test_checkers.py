@@ -6,7 +6,6 @@ The one rule above all: only the server's own answer makes a link ``dead``; our 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -69,16 +68,7 @@ SCENARIO: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatedWeb]:
-    with SimulatedWeb(SCENARIO) as web:
-        yield web
-
-
-@pytest.fixture(autouse=True)
-def fresh_budgets(sim: SimulatedWeb) -> None:
-    sim.load(SCENARIO)
-    sim.reset_stats()
+pytestmark = pytest.mark.usefixtures("fresh_sim")  # each test starts from the scenario as written
 
 
 def settings(sim: SimulatedWeb, **changes: Any) -> CheckSettings:

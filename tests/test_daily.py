@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ SCENARIO = {
     ]},
     "web": {"https://daily.example.org/": {"title": "Daily project"}},
 }
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatedWeb]:
-    with SimulatedWeb(SCENARIO) as web:
-        yield web
 
 
 def test_extract_reads_one_day_of_the_feed(sim: SimulatedWeb) -> None:

@@ -17,6 +17,7 @@ from checks.settings import CheckSettings, RemapRule
 from simweb import SimulatedWeb
 
 DATA = Path(__file__).parent / "data"
+SCENARIO = DATA / "e2e-scenario.yaml"
 pytestmark = pytest.mark.prefect
 
 
@@ -29,12 +30,6 @@ def settings_for(sim: SimulatedWeb, **overrides: Any) -> dict[str, Any]:
 
 def links_by_url(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {link["normalized"]: link for paper in report["papers"] for link in paper["links"]}
-
-
-@pytest.fixture(scope="module")
-def sim() -> SimulatedWeb:
-    with SimulatedWeb(DATA / "e2e-scenario.yaml") as web:
-        yield web
 
 
 def test_each_kind_of_link_gets_the_state_the_world_gives_it(prefect_api: None, sim: SimulatedWeb, tmp_path: Path) -> None:

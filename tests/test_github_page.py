@@ -9,7 +9,6 @@ spent GraphQL budget is waited for or leaves links unknown, never dead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -52,12 +51,6 @@ def repo_link(full_name: str) -> Link:
     owner, name = full_name.split("/")
     url = f"https://github.com/{full_name}"
     return Link(url=url, normalized=url, kind=LinkKind.GITHUB_REPO, owner=owner, name=name)
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatedWeb]:
-    with SimulatedWeb(SCENARIO) as web:
-        yield web
 
 
 @pytest.fixture

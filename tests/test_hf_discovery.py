@@ -8,7 +8,6 @@ fails never changes the paper's own state.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -45,16 +44,7 @@ SCENARIO: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatedWeb]:
-    with SimulatedWeb(SCENARIO) as web:
-        yield web
-
-
-@pytest.fixture(autouse=True)
-def fresh(sim: SimulatedWeb) -> None:
-    sim.load(SCENARIO)
-    sim.reset_stats()
+pytestmark = pytest.mark.usefixtures("fresh_sim")  # each test starts from the scenario as written
 
 
 def settings(sim: SimulatedWeb, **changes: Any) -> CheckSettings:

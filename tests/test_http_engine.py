@@ -52,16 +52,7 @@ SCENARIO: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatedWeb]:
-    with SimulatedWeb(SCENARIO) as web_:
-        yield web_
-
-
-@pytest.fixture(autouse=True)
-def fresh(sim: SimulatedWeb) -> None:
-    sim.load(SCENARIO)
-    sim.reset_stats()
+pytestmark = pytest.mark.usefixtures("fresh_sim")  # each test starts from the scenario as written
 
 
 def settings(sim: SimulatedWeb, **changes: Any) -> CheckSettings:

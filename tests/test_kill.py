@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +44,7 @@ def scenario(slow_delay: float) -> dict[str, Any]:
     return world
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatedWeb]:
-    with SimulatedWeb(scenario(0)) as web:
-        yield web
+SCENARIO = scenario(0)
 
 
 @pytest.fixture
@@ -137,7 +134,7 @@ def test_runs_killed_at_any_point_leave_a_consistent_history_and_the_next_run_co
             time.sleep(1)  # into its checks, which cannot end before the page answers
             run.kill()
         finally:
-            sim.load(scenario(0))
+            sim.load(SCENARIO)
         as_expected()
         assert query(db, f"select count(*) from run_papers where run_id = {run_id}") == [(12,)]  # with the run row
 

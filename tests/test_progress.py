@@ -28,6 +28,7 @@ from flows.progress import LinkProgress, channel, link_bar, open_channel
 from simweb import SimulatedWeb
 
 DATA = Path(__file__).parent / "data"
+SCENARIO = DATA / "e2e-scenario.yaml"
 REPO = Path(__file__).parent.parent
 # The command a user types, from this checkout (not whichever checkout the installed script points at)
 PAPERWATCH = [sys.executable, "-c", "from flows.cli import main; main(prog_name='paperwatch')"]
@@ -151,12 +152,6 @@ def test_log_lines_printed_while_links_are_checked_never_draw_the_count_backward
 
 
 # --- the CLI, as a user runs it --------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def sim() -> SimulatedWeb:
-    with SimulatedWeb(DATA / "e2e-scenario.yaml") as web:
-        yield web
-
 
 def _command(sim: SimulatedWeb, tmp: Path) -> list[str]:
     remaps = [arg for rule in sim.remap_rules for arg in ("--remap", rule)]

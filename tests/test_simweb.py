@@ -107,12 +107,6 @@ phases:
 """
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatedWeb(SCENARIO) as running:
-        yield running
-
-
 @pytest.fixture
 def gh(sim: SimulatedWeb) -> Github:
     return Github(base_url=sim.github_api_url, seconds_between_requests=None, retry=None)

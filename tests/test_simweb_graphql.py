@@ -61,12 +61,6 @@ REPO_FIELDS = """
 """
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatedWeb(SCENARIO) as running:
-        yield running
-
-
 def client(sim: SimulatedWeb, token: str | None = TOKEN) -> Github:
     auth = Auth.Token(token) if token else None
     return Github(base_url=sim.github_api_url, auth=auth, seconds_between_requests=None, retry=None)
