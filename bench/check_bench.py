@@ -462,20 +462,29 @@ def run_aiohttp(corpus: Corpus, files: dict[str, Path], web: MultiHost, args: ar
     return _read_driver_report(m, out, err, corpus)
 
 
-def _read_driver_report(m: Measured, out: Path, err: Path, corpus: Corpus) -> Measured:
-    try:
-        report = json.loads(out.read_text().strip().splitlines()[-1])
-        states = collections.Counter(report["states"])
-        m.extra.update({k: report[k] for k in ("import_s", "check_s", "offline", "odd", "moved_to") if k in report})
-    except (ValueError, IndexError, KeyError) as exc:
-        m.note = (m.note + "; " if m.note else "") + f"no result ({exc}); rc={m.returncode}; stderr: {tail(err)}"
-        return m
+def _tallied(m: Measured, states: collections.Counter[str], corpus: Corpus) -> Measured:
+    """paperwatch's states as the other tools' results (ok, moved, dead, other), checked against the corpus."""
     m.results = {"ok": states.pop("alive", 0), "moved": states.pop("moved", 0), "dead": states.pop("dead", 0)}
     m.results["other"] = sum(states.values())
     if states:
         m.extra["other_states"] = dict(states)
     m.verified = m.results == expected_results(corpus, distinguishes_moved=True)
     return m
+
+
+def _no_result(m: Measured, exc: Exception, err: Path) -> Measured:
+    m.note = (m.note + "; " if m.note else "") + f"no result ({exc}); rc={m.returncode}; stderr: {tail(err)}"
+    return m
+
+
+def _read_driver_report(m: Measured, out: Path, err: Path, corpus: Corpus) -> Measured:
+    try:
+        report = json.loads(out.read_text().strip().splitlines()[-1])
+        states = collections.Counter(report["states"])
+        m.extra.update({k: report[k] for k in ("import_s", "check_s", "offline", "odd", "moved_to") if k in report})
+    except (ValueError, IndexError, KeyError) as exc:
+        return _no_result(m, exc, err)
+    return _tallied(m, states, corpus)
 
 
 def run_paperwatch(corpus: Corpus, files: dict[str, Path], web: MultiHost, args: argparse.Namespace) -> Measured:
@@ -505,14 +514,8 @@ def run_paperwatch(corpus: Corpus, files: dict[str, Path], web: MultiHost, args:
         else:
             states = collections.Counter(_states_in(data))
     except ValueError as exc:
-        m.note = (m.note + "; " if m.note else "") + f"no result ({exc}); rc={m.returncode}; stderr: {tail(err)}"
-        return m
-    m.results = {"ok": states.pop("alive", 0), "moved": states.pop("moved", 0), "dead": states.pop("dead", 0)}
-    m.results["other"] = sum(states.values())
-    if states:
-        m.extra["other_states"] = dict(states)
-    m.verified = m.results == expected_results(corpus, distinguishes_moved=True)
-    return m
+        return _no_result(m, exc, err)
+    return _tallied(m, states, corpus)
 
 
 def _states_in(data: Any) -> list[str]:
