@@ -192,7 +192,9 @@ def main() -> None:
       paperwatch extract examples/awesome-llm.md --format table
       paperwatch check https://example.org/ --input more-urls.txt
     """
-    warnings.formatwarning = _one_line_warning  # input warnings (bad bytes, odd structure) read as one line
+    # input warnings (bad bytes, odd structure) read as one line, for this command only
+    host_format, warnings.formatwarning = warnings.formatwarning, _one_line_warning
+    click.get_current_context().call_on_close(lambda: setattr(warnings, "formatwarning", host_format))
 
 
 def with_daily(sources: tuple[str, ...], days: tuple[str, ...], error_code: int = EXIT_USAGE) -> tuple[str, ...]:
