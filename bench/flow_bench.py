@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +57,9 @@ import yaml
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+sys.path.insert(0, str(REPO))
+from simweb import free_port  # noqa: E402
+
 BIN = Path(sys.executable).parent
 SEED = REPO / "examples" / "hf-papers-2024-03-14.txt"
 SEED_SCENARIO = REPO / "simweb" / "scenarios" / "demo.yaml"
@@ -136,12 +138,6 @@ def stop_group(process: subprocess.Popen[Any]) -> None:
             process.wait(timeout=8)
         except subprocess.TimeoutExpired:
             continue
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def base_env(home: Path) -> dict[str, str]:
@@ -287,7 +283,6 @@ def run_cli(corpus: str, mode: str, source: Path, web: SimWeb, work: Path, env: 
 
 def bare_checkers(source: Path, web: SimWeb, token: bool) -> float:
     """The same links checked with no Prefect at all: one call per checker, the three in parallel threads."""
-    sys.path.insert(0, str(REPO))
     from checks.extract import read_papers
     from checks.github import check_repos
     from checks.http import check_pages

@@ -6,7 +6,7 @@ paperwatch's real clients talk to it unmodified over sockets; one YAML scenario
 
 from .scenario import Scenario
 from .schema import ScenarioError
-from .server import SimulatedWeb
+from .server import SimulatedWeb, free_port
 from .state import RequestRecord
 
-__all__ = ["RequestRecord", "Scenario", "ScenarioError", "SimulatedWeb"]
+__all__ = ["RequestRecord", "Scenario", "ScenarioError", "SimulatedWeb", "free_port"]

@@ -31,6 +31,14 @@ SHUTDOWN_TIMEOUT = 0.5  # slow pages (delay) are cut off rather than awaited on 
 ScenarioLike = Scenario | Mapping[str, Any] | str | Path
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 free right now, for a server that must be told its port before it starts
+    (a Prefect server, an SMTP receiver that probes it); ours bind port 0 instead."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
 class SimulatedWeb:
     """GitHub API, Hugging Face Hub API and the project web, driven by one scenario.
 

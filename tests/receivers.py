@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
@@ -14,6 +13,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from simweb import free_port
 
 
 @dataclass
@@ -64,13 +65,6 @@ class WebhookReceiver:
         self.server.server_close()
 
 
-def _free_port() -> int:
-    """aiosmtpd checks its server by connecting to the port it was given, so it cannot take port 0."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class _Collect:
     messages: list[Message] = field(default_factory=list)
@@ -85,7 +79,7 @@ class MailReceiver:
 
     def __init__(self) -> None:
         self._collect = _Collect()
-        self.controller = Controller(self._collect, hostname="127.0.0.1", port=_free_port())
+        self.controller = Controller(self._collect, hostname="127.0.0.1", port=free_port())  # aiosmtpd probes the port it is given: not 0
 
     def url(self, to: str = "team@example.org") -> str:
         return f"mailto://127.0.0.1:{self.controller.port}?from=paperwatch@example.org&to={to}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 
 from checks.settings import CheckSettings, RemapRule
-from simweb import SimulatedWeb
+from simweb import SimulatedWeb, free_port
 from simweb.scenario import Scenario
 from store_backends import fresh_postgres
 
@@ -36,12 +35,6 @@ PREFECT = str(Path(sys.executable).with_name("prefect"))
 SEED_PAPERS = 113  # examples/hf-papers-2024-03-14.txt, paperwatch-daily's default source
 WORKERS = ("worker-a", "worker-b")
 pytestmark = pytest.mark.deployment
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
