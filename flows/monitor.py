@@ -143,7 +143,7 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     environment. ``alerts`` is ``AlertSettings.public_dict()``.
 
     ``shards`` above 1 splits the checking into that many child flow runs of ``shard_deployment``
-    (by host and by API), so that every worker of its work pool takes a share; the history
+    (by host and by API), which the workers of its work pool take as they have free slots; the history
     database must then be one all those workers reach (PostgreSQL across machines)."""
     logger = get_run_logger()
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
