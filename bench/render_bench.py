@@ -28,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from reports.headline import attention, facet_figures  # noqa: E402
 from reports.report import HISTORY_RUNS, REPORT_SCHEMA_VERSION, STATE_ORDER, render_html, write_report  # noqa: E402
 
 KINDS = [("github-repo", 50), ("project", 15), ("hf-model", 10), ("hf-dataset", 8), ("hf-space", 7), ("github-pages", 5), ("hf-paper", 5)]
@@ -107,25 +108,21 @@ def synthetic_report(papers: int, seed: int = 7, runs: int = HISTORY_RUNS) -> di
                 "suggested_url": url + "-new" if state == "moved" else None, "details": _details(rng, kind, name, state),
                 "checked_at": run_times[-1],
             })
-        code = rng.choice(["working", "working", "stale", "archived", "dead", "none linked"]) if links else "none linked"
+        code = rng.choice(["active", "quiet", "stale", "archived", "dead", "none linked"]) if links else "none linked"
         entries.append({"id": f"paper-{n}-{title.split()[0].lower()}", "title": title,
-                        "verdict": {"code": code, "data": rng.choice(["working", "none linked", "none linked", "gated"]),
-                                    "models": rng.choice(["working", "none linked", "none linked", "dead"]),
-                                    "demo": rng.choice(["working", "none linked", "none linked", "failing"]),
+                        "verdict": {"code": code, "data": rng.choice(["available", "none linked", "none linked", "gated"]),
+                                    "models": rng.choice(["available", "none linked", "none linked", "dead"]),
+                                    "demo": rng.choice(["available", "none linked", "none linked", "failing"]),
                                     "explanation": f"code: repository exists, {code}"},
                         "links": links})
+        entries[-1]["attention"] = attention(entries[-1])
     total = sum(by_state.values())
     return {
         "schema_version": REPORT_SCHEMA_VERSION, "generated_at": run_times[-1],
         "run": {"id": runs, "started_at": run_times[-1], "finished_at": run_times[-1], "status": "completed", "offline": False,
                 "sources": ["papers.jsonl"], "notes": [], "flow_run_id": None},
         "summary": {"papers": papers, "papers_with_links": sum(1 for p in entries if p["links"]), "links": total, "by_state": by_state,
-                    "papers_with_working_code": sum(p["verdict"]["code"] == "working" for p in entries),
-                    "papers_with_code_links": sum(p["verdict"]["code"] != "none linked" for p in entries),
-                    "papers_with_working_data": sum(p["verdict"]["data"] in ("working", "gated") for p in entries),
-                    "papers_with_data_links": sum(p["verdict"]["data"] != "none linked" for p in entries),
-                    "papers_with_working_models": sum(p["verdict"]["models"] == "working" for p in entries),
-                    "papers_with_model_links": sum(p["verdict"]["models"] != "none linked" for p in entries)},
+                    "facets": {facet: figures.to_dict() for facet, figures in facet_figures(entries).items()}},
         "changes": [{"url": link["url"], "change": "newly dead", "from": "degraded", "to": "dead", "reason": link["reason"],
                      "papers": [p["title"]]} for p in entries[:2000] for link in p["links"] if link["verdict"]["status"] == "dead"][:40],
         "runs": [{"id": i + 1, "started_at": run_times[i], "offline": False,

@@ -7,6 +7,7 @@ Nothing is mocked: the simulated GitHub API, Hugging Face Hub and project pages 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,13 @@ def demo_settings(web: SimulatedWeb) -> CheckSettings:
 
 
 def demo_sources() -> list[str]:
+    """The demo's inputs, named relative to the current directory (``examples/…`` from the checkout):
+    reports get published, and the sources they name must not be a path on the machine that built them."""
     sources = [REPO_ROOT / name for name in DEMO_SOURCES]
     missing = [str(path) for path in sources if not path.exists()]
     if missing:
         raise InputError(missing[0], "not found (the demo runs from a paperwatch checkout)")
-    return [str(path) for path in sources]
+    return [os.path.relpath(path) for path in sources]
 
 
 def run_demo(out: str) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from checks.settings import AlertSettings, CheckSettings
 from flows.batches import check_links, completed_state, untraversed
 from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
 from reports.alerts import process_run
+from reports.headline import figures_of, headline
 from reports.report import build_report, write_report
 from reports.retention import DEFAULT_KEEP_DAYS
 from reports.store import Store, StoreError
@@ -109,12 +110,10 @@ def _publish_artifacts(result: dict[str, Any]) -> None:
     summary = result["summary"]
     rows = [{"measure": "papers", "value": f"{summary['papers']} ({summary['papers_with_links']} with links)"},
             {"measure": "links checked", "value": str(summary["links"])}]
-    for facet, working, linked in (("code", "papers_with_working_code", "papers_with_code_links"),
-                                   ("data", "papers_with_working_data", "papers_with_data_links"),
-                                   ("models", "papers_with_working_models", "papers_with_model_links")):
-        if linked in summary:
-            share = f" ({round(100 * summary[working] / summary[linked])} %)" if summary[linked] else ""
-            rows.append({"measure": f"papers with working {facet}", "value": f"{summary[working]} of {summary[linked]}{share}"})
+    for facet, figures in figures_of(summary).items():
+        if figures.linked:
+            rows.append({"measure": f"{facet} available now (papers)",
+                         "value": f"{figures.available} of {figures.linked} ({figures.share}): {figures.split_text()}"})
     rows += [{"measure": f"links {state}", "value": str(count)} for state, count in summary["by_state"].items()]
     changes: dict[str, int] = {}
     for change in result.get("changes") or []:
@@ -144,7 +143,7 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     environment. ``alerts`` is ``AlertSettings.public_dict()``.
 
     ``shards`` above 1 splits the checking into that many child flow runs of ``shard_deployment``
-    (by host and by API), so that every worker of its work pool takes a share; the history
+    (by host and by API), which the workers of its work pool take as they have free slots; the history
     database must then be one all those workers reach (PostgreSQL across machines)."""
     logger = get_run_logger()
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
@@ -161,20 +160,20 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
         raise
     _publish_artifacts(result)
     logger.info("run %d: report written to %s", run_id, result["html"])
-    result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings)
+    result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings, headline(figures_of(result["summary"])))
     prune_history(db, keep_days)
     return completed_state(result)
 
 
 @task(name="send alerts", cache_policy=NO_CACHE)
 def send_alerts(db: str, run_id: int, notify: list[str] | None, alerts: dict[str, Any] | None,
-                settings: CheckSettings) -> dict[str, Any] | None:
+                settings: CheckSettings, headline: str | None = None) -> dict[str, Any] | None:
     """One digest for the run's verdict changes (and the tracking issue); None when no alert is configured."""
     alert_settings = AlertSettings.from_run(notify, alerts)
     if not alert_settings.enabled:
         return None
     outcome = process_run(db, run_id, alert_settings, github_api_url=settings.github_api_url,
-                          github_token=settings.github_token())
+                          github_token=settings.github_token(), headline=headline)
     summary = outcome.to_dict()
     failed = [d["channel"] for d in summary["deliveries"] if not d["ok"]]
     get_run_logger().info("run %d alerts: %s%s%s", run_id, outcome.outcome,
@@ -184,10 +183,10 @@ def send_alerts(db: str, run_id: int, notify: list[str] | None, alerts: dict[str
 
 
 def _alerts_step(db: str, run_id: int, notify: list[str] | None, alerts: dict[str, Any] | None,
-                 settings: CheckSettings) -> dict[str, Any] | None:
+                 settings: CheckSettings, headline: str | None = None) -> dict[str, Any] | None:
     """The report is written: an alert that cannot be sent is a warning, never a failed run."""
     try:
-        return send_alerts(db, run_id, notify, alerts, settings)
+        return send_alerts(db, run_id, notify, alerts, settings, headline)
     except Exception as exc:
         get_run_logger().warning("run %d: alerts not sent (%s)", run_id, type(exc).__name__)
         return {"run_id": run_id, "outcome": "failed", "error": type(exc).__name__}

@@ -1,6 +1,7 @@
 """Scale-out: a ``monitor`` run splits its links into shards, each a child flow run of the
-``check-shard/paperwatch-shard`` deployment, so every worker polling that deployment's work pool,
-on any machine, takes a share of one run.
+``check-shard/paperwatch-shard`` deployment, so the workers polling that deployment's work pool,
+on any machine, share one run: each child runs once, on whichever worker with a free slot asks
+first (Prefect's scheduling, not an even split).
 
 A shard is a set of whole groups: all pages of a host (its politeness limit holds), or a piece of
 the GitHub or Hugging Face API work (their budgets are shared through Prefect global concurrency

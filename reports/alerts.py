@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -65,6 +65,7 @@ class RunFacts:
     checked: int  # links the run tried to check (skipped ones left out)
     unknown: int
     notes: tuple[str, ...] = ()
+    headline: str | None = None  # the report's first line (reports.headline), in the page's words and numbers
 
     @classmethod
     def of(cls, run: RunRecord) -> "RunFacts":
@@ -96,13 +97,17 @@ class Digest:
     title: str
     items: tuple[DigestItem, ...] = ()
     notice: str | None = None  # the "could not check" text, for a run that announces no link
+    headline: str | None = None  # "code available for 21 of 28 papers linking code (75 %); …"
 
     def sections(self) -> list[tuple[str, list[DigestItem]]]:
         return [(heading, [i for i in self.items if i.change == change]) for change, heading in SECTIONS
                 if any(i.change == change for i in self.items)]
 
     def _intro(self) -> str:
-        return f"Run {self.run_id}, started {_when(self.started_at)}."
+        intro = f"Run {self.run_id}, started {_when(self.started_at)}."
+        if self.headline:
+            intro += f" {self.headline[:1].upper()}{self.headline[1:]}."
+        return intro
 
     def text(self) -> str:
         return self.render(TEXT)
@@ -114,7 +119,7 @@ class Digest:
         return self.render(HTML)
 
     def render(self, style: "DigestStyle") -> str:
-        blocks = [style.paragraph.format(style.text(self._intro()))]
+        blocks = [style.paragraph.format(style.text(self._intro(), 1000))]
         if self.notice:
             blocks.append(style.paragraph.format(style.text(self.notice, 2000)))
         for heading, items in self.sections():
@@ -197,7 +202,7 @@ def build_digest(run: RunFacts, transitions: Sequence[Transition], papers: Mappi
         return None
     order = [change for change, _ in SECTIONS]
     items.sort(key=lambda i: (order.index(i.change), i.url))
-    return Digest(run.run_id, run.started_at, digest_title(run.run_id, items), tuple(items))
+    return Digest(run.run_id, run.started_at, digest_title(run.run_id, items), tuple(items), headline=run.headline)
 
 
 def could_not_check_notice(run: RunFacts) -> Digest:
@@ -449,23 +454,26 @@ def _baseline(store: Store, history: Sequence[LogEntry], run_id: int) -> int | N
 
 
 def process_run(db: str, run_id: int, settings: AlertSettings, *, github_api_url: str,
-                github_token: str | None = None) -> AlertOutcome:
-    """Decide, send and record the alerts of one finished run (once: a second call sends nothing)."""
+                github_token: str | None = None, headline: str | None = None) -> AlertOutcome:
+    """Decide, send and record the alerts of one finished run (once: a second call sends nothing).
+
+    ``headline`` is the report's first line (``reports.headline.headline``): a digest opens with it.
+    """
     store = Store.open(db)
     try:
-        return _process(store, run_id, settings, github_api_url, github_token)
+        return _process(store, run_id, settings, github_api_url, github_token, headline)
     finally:
         store.close()
 
 
 def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url: str,
-             github_token: str | None) -> AlertOutcome:
+             github_token: str | None, headline: str | None = None) -> AlertOutcome:
     alerts = AlertLog(store.engine)
     recorded = alerts.entry(run_id)
     if recorded is not None:
         return AlertOutcome(run_id, recorded.outcome)
     history = alerts.entries(before_run=run_id)
-    facts = RunFacts.of(store.run(run_id))
+    facts = replace(RunFacts.of(store.run(run_id)), headline=headline)
     if facts.could_not_check:
         return _blind_run(alerts, history, facts, settings)
     comparison = compare_runs(store, _baseline(store, history, run_id), run_id)

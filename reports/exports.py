@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from reports.headline import ATTENTION, figures_of, headline
 from reports.markdown import md_code, md_text
 
 CSV_COLUMNS = (
@@ -92,13 +93,15 @@ def _more(total: int) -> list[str]:
     return ["", f"… and {total - MAX_ROWS} more in the report."] if total > MAX_ROWS else []
 
 
-def _share_row(label: str, working: int, linked: int) -> list[str]:
-    percent = f"{round(100 * working / linked)} %" if linked else "–"
-    return [label, f"{working} of {linked}", percent]
+def _facet_rows(summary: dict[str, Any]) -> list[list[str]]:
+    """One row per facet that some paper links: papers linking it, how many have it available, the split."""
+    figures = figures_of(summary)
+    return [[facet, f"{f.available:,} of {f.linked:,}", f.share, md_text(f.split_text())]
+            for facet, f in figures.items() if f.linked]
 
 
 def summary_markdown(report: dict[str, Any]) -> str:
-    """A GitHub-issue- or job-summary-sized digest: counts, working shares, changes, dead links."""
+    """A GitHub-issue- or job-summary-sized digest: counts, available shares and their split, changes, dead links."""
     run, summary = report["run"], report["summary"]
     started = str(run.get("started_at") or "")[:16].replace("T", " ")
     lines = [f"## paperwatch: run {int(run['id'])}, {md_text(started)} UTC", ""]
@@ -109,11 +112,17 @@ def summary_markdown(report: dict[str, Any]) -> str:
         lines.append(f"Sources: {', '.join(sources)}.")
     for note in run.get("notes") or []:
         lines += ["", f"> {md_text(note, 300)}"]
-    lines += [""] + _table(["papers with", "working", "share"], [
-        _share_row("code", summary["papers_with_working_code"], summary["papers_with_code_links"]),
-        _share_row("data", summary["papers_with_working_data"], summary["papers_with_data_links"]),
-        _share_row("models", summary.get("papers_with_working_models", 0), summary.get("papers_with_model_links", 0)),
-    ], "|---|---:|---:|")
+    rows = _facet_rows(summary)
+    if rows:
+        first = headline(figures_of(summary))
+        lines += ["", md_text(first[:1].upper() + first[1:], 500) + ".", ""]
+        lines += _table(["papers linking", "available now", "share", "split"], rows, "|---|---:|---:|---|")
+    else:
+        lines += ["", "No paper links code, data, models or a demo."]
+    needs = summary.get("attention") or {}
+    problems = [(word, needs[word]) for word in ATTENTION[:5] if needs.get(word)]
+    if problems:
+        lines += ["", "Papers that need attention: " + " · ".join(f"{md_text(word)} {n}" for word, n in problems)]
     lines += ["", "Links by state: " + " · ".join(f"{md_text(state)} {n}" for state, n in summary["by_state"].items())]
 
     changes = report.get("changes") or []

@@ -29,9 +29,11 @@ from checks.model import LinkKind, State
 from reports.exports import links_csv, summary_markdown
 from reports.store import Store
 from reports.transitions import VERDICT_DAYS, compare_runs
-from reports.verdicts import CODE_ORDER, DATA_ORDER, CitedObservation, link_verdict, paper_verdict
+from reports.headline import ATTENTION, ATTENTION_NOTES, attention, attention_rank, facet_figures, figures_of, headline
+from reports.verdicts import AVAILABLE, FACETS, CitedObservation, Outcome, facet_order, link_verdict, paper_verdict
 
-REPORT_SCHEMA_VERSION = 2  # 2: verdict.models; verdict.data and the data shares count datasets only
+REPORT_SCHEMA_VERSION = 3  # 3: summary.facets (available, split) replaces the "working" shares; paper.attention
+# 2: verdict.models; verdict.data and the data shares count datasets only
 HISTORY_RUNS = 14
 STATE_ORDER = [s.value for s in State]
 
@@ -85,6 +87,9 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
     changes = [t.to_dict() for t in comparison.transitions]
     for change in changes:
         change["papers"] = cited_anywhere.get(change["url"], [])
+    newly_dead = frozenset(change["url"] for change in changes if change["change"] == "newly dead")
+    for paper in paper_entries:
+        paper["attention"] = attention(paper, newly_dead)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "generated_at": datetime.now(timezone.utc).isoformat(),
@@ -97,12 +102,8 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
             "papers_with_links": sum(1 for p in paper_entries if p["links"]),
             "links": len(current),
             "by_state": {s: by_state.get(s, 0) for s in STATE_ORDER},
-            "papers_with_working_code": sum(1 for p in paper_entries if p["verdict"]["code"] == "working"),
-            "papers_with_code_links": sum(1 for p in paper_entries if p["verdict"]["code"] != "none linked"),
-            "papers_with_working_data": sum(1 for p in paper_entries if p["verdict"]["data"] in ("working", "gated")),
-            "papers_with_data_links": sum(1 for p in paper_entries if p["verdict"]["data"] != "none linked"),
-            "papers_with_working_models": sum(1 for p in paper_entries if p["verdict"]["models"] in ("working", "gated")),
-            "papers_with_model_links": sum(1 for p in paper_entries if p["verdict"]["models"] != "none linked"),
+            "facets": {facet: figures.to_dict() for facet, figures in facet_figures(paper_entries).items()},
+            "attention": dict(Counter(p["attention"] for p in paper_entries)),
         },
         "changes": changes,
         "runs": [{"id": r.id, "started_at": r.started_at, "offline": r.offline,
@@ -225,7 +226,7 @@ def _repo_facts(d: dict[str, Any]) -> list[Fact]:
         if d.get(key) is True and not (key == "placeholder" and d.get("empty")):
             facts.append(Fact(text + (f" of {d['parent']}" if key == "fork" and d.get("parent") else ""), None, flag))
     if d.get("activity") in ("active", "quiet", "stale"):
-        facts.append(Fact(d["activity"], None, "stale" if d["activity"] == "stale" else None))
+        facts.append(Fact(d["activity"], "activity, from the last commit: beside whether the code is there, never instead of it"))
     if d.get("metadata_not_refreshed"):
         facts.append(Fact("metadata not refreshed", display(d["metadata_not_refreshed"]), "unknown"))
     return facts
@@ -340,40 +341,59 @@ VERDICT_NOTES = {
 }
 
 
-# Sort ranks: best verdict first; a facet with nothing linked last. Worst link state first.
+# Sort ranks: best outcome first; a facet with nothing linked last. Worst link state first.
 _STATE_SEVERITY = ("dead", "error", "blocked", "unknown", "skipped", "moved", "alive")
-FACETS = ("code", "data", "models", "demo")
 
 
 def _rank(word: str, order: Sequence[str]) -> int:
-    return order.index(word) if word in order else len(order) + (word != "none linked")
+    return order.index(word) if word in order else len(order) + (word != Outcome.NONE)
 
 
 def _token(word: Any) -> str:
     return str(word).replace(" ", "-")
 
 
+def paper_stars(paper: dict[str, Any]) -> int | None:
+    """The most stars among the paper's repositories (None: no repository with a star count)."""
+    counts = [d["stars"] for d in ((link.get("details") or {}) for link in paper["links"])
+              if isinstance(d.get("stars"), int) and not isinstance(d.get("stars"), bool)]
+    return max(counts) if counts else None
+
+
+def paper_last_commit(paper: dict[str, Any]) -> str | None:
+    """The latest commit (or push) date among the paper's repositories, ISO; None if none is known."""
+    dates = [str(d.get("last_commit_at") or d.get("pushed_at")) for d in ((link.get("details") or {}) for link in paper["links"])
+             if d.get("last_commit_at") or d.get("pushed_at")]
+    return max(dates) if dates else None
+
+
 def row_meta(paper: dict[str, Any]) -> dict[str, str]:
     """What the dashboard's script filters and sorts a paper's row by (its data attributes).
 
-    ``sk``: each link's ``kind:state``; ``v``: ``facet:verdict`` and ``link:status`` words;
-    ``r``: ranks for code, data, models, demo (best first) and the worst link state.
+    ``sk``: each link's ``kind:state``; ``v``: ``attention:word``, ``facet:outcome`` and
+    ``link:status`` words; ``r``: ranks for code, data, models, demo (best first) and the worst
+    link state; ``a``: the attention rank; ``stars`` and ``commit``: the most stars and the latest
+    commit among its repositories (empty when none is known).
     """
     verdict = paper["verdict"]
     links = paper["links"]
-    words = {facet: str(verdict.get(facet) or "none linked") for facet in FACETS}
-    tokens = [f"{facet}:{_token(word)}" for facet, word in words.items()]
+    words = {facet: str(verdict.get(facet) or Outcome.NONE) for facet in FACETS}
+    word = paper.get("attention") or attention(paper)
+    tokens = [f"attention:{_token(word)}"] + [f"{facet}:{_token(w)}" for facet, w in words.items()]
     if verdict.get("artifacts"):
         tokens.append(f"artifacts:{_token(verdict['artifacts'])}")
     tokens += sorted({f"link:{link['verdict']['status']}" for link in links if link.get("verdict")})
     worst = min((_STATE_SEVERITY.index(link["state"]) if link.get("state") in _STATE_SEVERITY else len(_STATE_SEVERITY)
                  for link in links), default=len(_STATE_SEVERITY) + 1)
-    ranks = [_rank(words[facet], CODE_ORDER if facet == "code" else DATA_ORDER) for facet in FACETS] + [worst]
+    ranks = [_rank(words[facet], facet_order(facet)) for facet in FACETS] + [worst]
+    stars = paper_stars(paper)
     return {"sk": " ".join(sorted({f"{link['kind']}:{link.get('state') or 'none'}" for link in links})),
-            "v": " ".join(tokens), "r": ",".join(map(str, ranks))}
+            "v": " ".join(tokens), "r": ",".join(map(str, ranks)), "a": str(attention_rank(word)), "attention": word,
+            "stars": "" if stars is None else str(stars), "commit": (paper_last_commit(paper) or "")[:10]}
 
 
-FILTER_GROUPS = (("artifacts", "Paper"), ("code", "Code"), ("data", "Data"), ("models", "Models"), ("demo", "Demo"), ("link", "Link verdict"))
+FILTER_GROUPS = (("attention", "Needs"), ("artifacts", "Paper"), ("code", "Code"), ("data", "Data"), ("models", "Models"),
+                 ("demo", "Demo"), ("link", "Link verdict"))
 
 
 def filter_options(papers: list[dict[str, Any]], metas: list[dict[str, str]]) -> dict[str, Any]:
@@ -388,7 +408,8 @@ def filter_options(papers: list[dict[str, Any]], metas: list[dict[str, str]]) ->
     order = STATE_ORDER + ["none"]
     verdict_groups = []
     for facet, label in FILTER_GROUPS:
-        ranking = CODE_ORDER if facet == "code" else DATA_ORDER
+        ranking: Sequence[str] = (ATTENTION if facet == "attention" else facet_order(facet) if facet in FACETS
+                                  else ("available", "partial", "unavailable", "unknown"))
         values = sorted((v for v in verdicts if v.startswith(facet + ":")),
                         key=lambda v: (_rank(v.split(":", 1)[1].replace("-", " "), ranking), v))
         if values:
@@ -455,7 +476,9 @@ def _environment() -> Environment:
     env.filters.update(safe_href=safe_href, display=display, short_time=short_time, day=day, number=number, percent=percent,
                        urlquote=lambda text: quote(str(text), safe=""), token=_token)
     env.globals.update(link_facts=link_facts, evidence_details=evidence_details, strip_segments=strip_segments, share=share,
-                       paper_anchor=paper_anchor, facets=FACETS, verdict_notes=VERDICT_NOTES, citing_artifacts=citing_artifacts)
+                       paper_anchor=paper_anchor, facets=FACETS, verdict_notes=VERDICT_NOTES, citing_artifacts=citing_artifacts,
+                       attention_notes=ATTENTION_NOTES, attention_order=ATTENTION, available_outcomes=AVAILABLE,
+                       problem_words=ATTENTION[:5])
     return env
 
 
@@ -479,17 +502,28 @@ def content_security_policy(script_source: str) -> str:
 
 
 def render_html(report: dict[str, Any]) -> str:
-    """The self-contained dashboard: complete without script; filters, search and sorting with it."""
+    """The self-contained dashboard: complete without script; filters, search and sorting with it.
+
+    Papers with links are listed by what they need (``attention``: problems first), in input order
+    within each group; the papers that link nothing are folded into one group after them.
+    """
     script, script_source = dashboard_script()
-    metas = [row_meta(paper) for paper in report["papers"]]
+    papers = report["papers"]
+    metas = [row_meta(paper) for paper in papers]
     link_papers: dict[str, list[tuple[str, str]]] = {}
-    for paper in report["papers"]:
+    for paper in papers:
         for link in paper["links"]:
             link_papers.setdefault(link["normalized"], []).append((paper["id"], paper["title"]))
+    order = sorted(range(len(papers)), key=lambda i: (int(metas[i]["a"]), i))
+    rows = [(papers[i], metas[i]) for i in order if papers[i]["links"]]
+    folded = [(papers[i], metas[i]) for i in order if not papers[i]["links"]]
+    summary = report["summary"]
+    figures = figures_of(summary) if "facets" in summary else facet_figures(papers)
     return _templates().get_template("report.html").render(
-        report=report, rows=zip(report["papers"], metas), states=STATE_ORDER, csp=content_security_policy(script_source),
-        script=Markup(script), chart=state_chart(report["runs"]), options=filter_options(report["papers"], metas),
-        link_papers=link_papers, change_counts=changes_by_kind(report["changes"]))
+        report=report, rows=rows, folded=folded, states=STATE_ORDER, csp=content_security_policy(script_source),
+        script=Markup(script), chart=state_chart(report["runs"]), options=filter_options(papers, metas),
+        link_papers=link_papers, change_counts=changes_by_kind(report["changes"]), figures=figures,
+        headline=headline(figures), attention_counts=Counter(meta["attention"] for meta in metas))
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any
 
 from checks.model import LinkKind, Observation, State
@@ -17,9 +18,47 @@ CODE_KINDS = frozenset({LinkKind.GITHUB_REPO.value, LinkKind.GITHUB_PATH.value, 
 DATA_KINDS = frozenset({LinkKind.HF_MODEL.value, LinkKind.HF_DATASET.value})
 DEMO_KINDS = frozenset({LinkKind.HF_SPACE.value})
 
-# Best first: the verdict of a facet is the best outcome among its links.
-CODE_ORDER = ("working", "stale", "archived", "placeholder", "promised", "unchecked", "failing", "dead")
-DATA_ORDER = ("working", "gated", "unchecked", "failing", "dead")
+
+class Outcome(StrEnum):
+    """What a reader can get of one facet of a paper (its code, data, models or demo) right now.
+
+    One word per paper and facet, from the best of its links. The first seven are *available*:
+    the artifact is there to take today, however long ago it was last touched; activity (active,
+    quiet, stale, archived) is a fact beside that, never a reason to call code "not working".
+    """
+
+    ACTIVE = "active"  # a repository with code, committed to in the last 90 days
+    QUIET = "quiet"  # ... in the last year
+    STALE = "stale"  # ... not for over a year: the code is still there
+    ARCHIVED = "archived"  # read-only on GitHub: the code is still there
+    REACHABLE = "reachable"  # code that answers, whose activity is not known (a page, a repository without dates)
+    AVAILABLE = "available"  # data, a model or a demo that answers, open to all
+    GATED = "gated"  # on the Hub behind an access request
+    PLACEHOLDER = "placeholder"  # a repository with no code in it (empty, or a README only)
+    PROMISED = "promised"  # ... and the abstract or its README says the code is coming
+    UNKNOWN = "unknown"  # nothing could be told: not checked, or our check failed (offline, rate limit)
+    FAILING = "failing"  # the server errs or refuses (5xx, 403, a Space that does not build): maybe transient
+    DEAD = "dead"  # the server says it is gone
+    NONE = "none linked"
+
+    @property
+    def available(self) -> bool:
+        return self in AVAILABLE
+
+
+AVAILABLE = frozenset({Outcome.ACTIVE, Outcome.QUIET, Outcome.STALE, Outcome.ARCHIVED, Outcome.REACHABLE,
+                       Outcome.AVAILABLE, Outcome.GATED})
+MISSING = frozenset({Outcome.DEAD, Outcome.PLACEHOLDER, Outcome.PROMISED})  # the artifact is gone or never came
+# Best first: a facet's word is the best outcome among its links; the same order splits the headline.
+CODE_ORDER = (Outcome.ACTIVE, Outcome.QUIET, Outcome.STALE, Outcome.ARCHIVED, Outcome.REACHABLE, Outcome.PLACEHOLDER,
+              Outcome.PROMISED, Outcome.UNKNOWN, Outcome.FAILING, Outcome.DEAD)
+DATA_ORDER = (Outcome.AVAILABLE, Outcome.GATED, Outcome.UNKNOWN, Outcome.FAILING, Outcome.DEAD)
+FACETS = ("code", "data", "models", "demo")
+
+
+def facet_order(facet: str) -> tuple[Outcome, ...]:
+    """The outcomes a facet can have, best first."""
+    return CODE_ORDER if facet == "code" else DATA_ORDER
 
 
 @dataclass(frozen=True)
@@ -31,11 +70,6 @@ class CitedObservation:
     claim: str | None
     promise: bool
     observation: Observation | None
-
-
-# What a reader can get now: facet outcomes that count as available, and those that say it is gone.
-AVAILABLE = frozenset({"working", "stale", "archived", "gated"})
-MISSING = frozenset({"dead", "placeholder", "promised"})
 
 
 @dataclass(frozen=True)
@@ -53,8 +87,8 @@ class PaperVerdict:
 
 
 def artifacts_grade(outcomes: Sequence[str]) -> str:
-    """One word for the paper from its facets' verdict words (code, data, demo)."""
-    linked = [word for word in outcomes if word != "none linked"]
+    """One word for the paper from its facets' outcomes (code, data, demo)."""
+    linked = [word for word in outcomes if word != Outcome.NONE]
     if not linked:
         return "none linked"
     available = [word for word in linked if word in AVAILABLE]
@@ -75,59 +109,60 @@ def _facet_of(link: CitedObservation) -> str | None:
     return None
 
 
-def _failure_word(state: State) -> str:
+def _failure_word(state: State) -> Outcome:
     if state is State.DEAD:
-        return "dead"
+        return Outcome.DEAD
     if state in (State.UNKNOWN, State.SKIPPED):
-        return "unchecked"
-    return "failing"  # blocked or error: possibly transient, not evidence of death
+        return Outcome.UNKNOWN
+    return Outcome.FAILING  # blocked or error: possibly transient, not evidence of death
 
 
-def code_outcome(link: CitedObservation) -> tuple[str, str]:
-    """(verdict word, why) for one code link."""
+_ACTIVITY = {"active": Outcome.ACTIVE, "quiet": Outcome.QUIET, "stale": Outcome.STALE}
+_ACTIVITY_WHY = {"active": "committed to in the last 90 days", "quiet": "last commit within a year",
+                 "stale": "no commit for over a year"}
+
+
+def code_outcome(link: CitedObservation) -> tuple[Outcome, str]:
+    """(outcome, why) for one code link."""
     o = link.observation
     if o is None:
-        return "unchecked", "not checked yet"
+        return Outcome.UNKNOWN, "not checked yet"
     if o.state not in (State.ALIVE, State.MOVED):
         return _failure_word(o.state), o.reason
     d = o.details
     if link.kind not in CODE_KINDS:
-        return "working", f"code page reachable ({o.reason})"
+        return Outcome.REACHABLE, f"code page reachable ({o.reason})"
     where = f"repo renamed to {d.get('full_name')}" if o.state is State.MOVED and d.get("full_name") else "repo"
     if d.get("empty"):
-        return ("promised" if link.promise else "placeholder"), f"{where} is empty (no code yet)"
+        return (Outcome.PROMISED if link.promise else Outcome.PLACEHOLDER), f"{where} is empty (no code yet)"
     if d.get("placeholder"):
         why = "its README promises code" if d.get("readme_promise") else "it holds only a README"
-        return ("promised" if link.promise or d.get("readme_promise") else "placeholder"), f"{where} has no code yet: {why}"
+        promised = link.promise or d.get("readme_promise")
+        return (Outcome.PROMISED if promised else Outcome.PLACEHOLDER), f"{where} has no code yet: {why}"
     if d.get("archived"):
-        return "archived", f"{where} archived (read-only)"
+        return Outcome.ARCHIVED, f"{where} archived (read-only), code available"
     activity = d.get("activity")
-    if activity == "stale":
-        return "stale", f"{where}, no commit for over a year"
-    return "working", f"{where}, {activity}" if activity else f"{where} reachable"
+    if activity in _ACTIVITY:
+        return _ACTIVITY[activity], f"{where} available, {_ACTIVITY_WHY[activity]}"
+    return Outcome.REACHABLE, f"{where} reachable"
 
 
-def data_outcome(link: CitedObservation) -> tuple[str, str]:
+def data_outcome(link: CitedObservation) -> tuple[Outcome, str]:
+    """(outcome, why) for a data, model or demo link."""
     o = link.observation
     if o is None:
-        return "unchecked", "not checked yet"
+        return Outcome.UNKNOWN, "not checked yet"
     if o.state not in (State.ALIVE, State.MOVED):
         return _failure_word(o.state), o.reason
     if o.details.get("gated"):
-        return "gated", o.reason
-    return "working", o.reason
+        return Outcome.GATED, o.reason
+    return Outcome.AVAILABLE, o.reason
 
 
-def demo_outcome(link: CitedObservation) -> tuple[str, str]:
-    o = link.observation
-    if o is None:
-        return "unchecked", "not checked yet"
-    if o.state in (State.ALIVE, State.MOVED):
-        return "working", o.reason
-    return _failure_word(o.state), o.reason
+demo_outcome = data_outcome
 
 
-def _best(outcomes: Sequence[tuple[str, str]], order: Sequence[str]) -> tuple[str, str] | None:
+def _best(outcomes: Sequence[tuple[Outcome, str]], order: Sequence[Outcome]) -> tuple[Outcome, str] | None:
     ranked = sorted(outcomes, key=lambda item: order.index(item[0]) if item[0] in order else len(order))
     return ranked[0] if ranked else None
 
@@ -147,7 +182,7 @@ def paper_verdict(links: Sequence[CitedObservation], claims_without_url: Sequenc
             parts.append(f"{name}: {best[1]}")
     if not code and "code" in claims_without_url:
         parts.append("code: claimed available, but no link given")
-    words = [best[0] if best else "none linked" for best in (code, data, demo)]
+    words = [best[0].value if best else Outcome.NONE.value for best in (code, data, demo)]
     return PaperVerdict(
         code=words[0], data=words[1], demo=words[2],
         explanation="; ".join(parts) if parts else "no code, data or demo link",

@@ -17,7 +17,9 @@ from hostile import MARKDOWN_TITLE, TITLE, hostile_report
 
 from playwright.sync_api import expect
 
+from reports.headline import ATTENTION
 from reports.report import write_report
+from reports.verdicts import CODE_ORDER
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -73,16 +75,32 @@ def visible_rows(page: Page) -> list[str]:
     return page.eval_on_selector_all("#papers tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.id)")
 
 
+def visible_folded(page: Page) -> list[str]:
+    return page.eval_on_selector_all("#no-links li[data-v]", "items => items.filter(i => !i.hidden).map(i => i.id)")
+
+
+def in_page_order(papers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The papers with links as the page lists them: what needs attention first, input order within a group."""
+    return sorted((p for p in papers if p["links"]), key=lambda p: ATTENTION.index(p["attention"]))
+
+
 def ids(papers: list[dict[str, Any]]) -> list[str]:
-    return ["paper-" + p["id"] for p in papers]
+    return ["paper-" + p["id"] for p in in_page_order(papers)]
 
 
 def test_the_demo_report_loads_cleanly_and_is_saved_as_a_screenshot(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
     watched = open_report(demo_report / "index.html")
     page = watched.page
     assert page.locator("#controls").is_visible()
-    assert page.locator("#count").text_content() == f"All {len(demo['papers'])} papers."
-    assert visible_rows(page) == ids(demo["papers"])
+    with_links = in_page_order(demo["papers"])
+    folded = [p for p in demo["papers"] if not p["links"]]
+    assert page.locator("#count").text_content() == (f"{len(with_links)} papers with links, those that need attention first; "
+                                                     f"{len(folded)} without links, folded below.")
+    assert visible_rows(page) == ids(demo["papers"]) and len(with_links) < len(demo["papers"])
+    assert page.locator("#no-links li").count() == len(folded) and not page.locator("#no-links li").first.is_visible()
+    first = page.locator("#share-code").text_content() or ""
+    code = demo["summary"]["facets"]["code"]
+    assert f"code available now: {code['available']} of {code['linked']} papers linking code" in " ".join(first.split())
     assert page.locator(".chart rect").count() >= len(demo["runs"])  # one stacked bar per run
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report-demo.png"
@@ -112,9 +130,10 @@ def test_filters_and_search_show_the_matching_papers(open_report: Any, demo_repo
     page.select_option("#f-kind", "")
     page.fill("#q", "")
     page.press("#q", "Enter")
-    assert len(visible_rows(page)) == len(papers) and page.locator("#papers li.dim").count() == 0
-    page.select_option("#f-verdict", "code:working")
-    assert visible_rows(page) == ids([p for p in papers if p["verdict"]["code"] == "working"])
+    assert visible_rows(page) == ids(papers) and page.locator("#papers li.dim").count() == 0
+    page.select_option("#f-verdict", "code:stale")  # activity is a filter
+    stale = ids([p for p in papers if p["verdict"]["code"] == "stale"])
+    assert visible_rows(page) == stale and len(stale) == demo["summary"]["facets"]["code"]["split"]["stale"]
 
     page.click("#f-reset")
     target = next(p for p in papers if "LongWriter" in p["title"])
@@ -125,11 +144,19 @@ def test_filters_and_search_show_the_matching_papers(open_report: Any, demo_repo
     page.press("#q", "Enter")
     assert visible_rows(page) == [] and page.locator("#no-match").is_visible()
     page.click("#f-clear")
-    assert len(visible_rows(page)) == len(papers)
+    assert len(visible_rows(page)) == len(ids(papers))
+
+    folded = next(p for p in papers if not p["links"])  # a search reaches the folded papers too, and opens them
+    page.fill("#q", folded["title"].lower())
+    page.press("#q", "Enter")
+    assert visible_folded(page) == ["paper-" + folded["id"]] and page.locator(f"[id='paper-{folded['id']}']").is_visible()
+    page.fill("#q", "")
+    page.press("#q", "Enter")
+    assert not page.locator(f"[id='paper-{folded['id']}']").is_visible()  # folded again once the search is cleared
 
 
 def test_a_papers_anchor_scrolls_to_it_even_when_filters_hide_it(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
-    middle = demo["papers"][len(demo["papers"]) // 2]  # far below the fold, with enough page below it to reach the top
+    middle = in_page_order(demo["papers"])[len(ids(demo["papers"])) // 2]  # far below, with enough page below it to reach the top
     page = open_report(demo_report / "index.html", "#" + quote("paper-" + middle["id"], safe="")).page
     row = page.locator(f"[id='paper-{middle['id']}']")
     assert row.evaluate("r => r.matches(':target')")
@@ -147,6 +174,13 @@ def test_a_papers_anchor_scrolls_to_it_even_when_filters_hide_it(open_report: An
     expect(target.locator(".t")).to_be_in_viewport(ratio=1)
 
 
+def test_a_folded_papers_anchor_opens_the_fold(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
+    folded = [p for p in demo["papers"] if not p["links"]][-1]
+    page = open_report(demo_report / "index.html", "#" + quote("paper-" + folded["id"], safe="")).page
+    assert page.locator("#no-links").evaluate("d => d.open")
+    expect(page.locator(f"[id='paper-{folded['id']}'] .t")).to_be_in_viewport(ratio=1)
+
+
 def test_sorting_and_search_work_from_the_keyboard(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
     page = open_report(demo_report / "index.html").page
     page.locator("body").press("/")
@@ -155,18 +189,39 @@ def test_sorting_and_search_work_from_the_keyboard(open_report: Any, demo_report
     page.keyboard.press("Enter")
     assert len(visible_rows(page)) == 1
     page.keyboard.press("Escape")
-    assert len(visible_rows(page)) == len(demo["papers"])
+    assert visible_rows(page) == ids(demo["papers"])
 
     code_header = page.locator("#papers th", has_text="Code")
     code_header.locator("button").focus()
     page.keyboard.press("Enter")
-    assert code_header.get_attribute("aria-sort") == "ascending"
+    assert code_header.get_attribute("aria-sort") == "descending"  # best first
     codes = page.eval_on_selector_all("#papers tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
-    working = sum(p["verdict"]["code"] == "working" for p in demo["papers"])
-    assert working >= 1 and codes[:working] == ["working"] * working and codes[working] != "working"  # best first
+    ranks = [CODE_ORDER.index(code) if code in CODE_ORDER else len(CODE_ORDER) for code in codes]
+    assert ranks == sorted(ranks) and codes[0] == "stale"  # the demo's best code is years old, and available
     page.keyboard.press("Enter")
-    assert code_header.get_attribute("aria-sort") == "descending"
+    assert code_header.get_attribute("aria-sort") == "ascending"
     assert page.locator("#papers tbody tr td:nth-child(2)").first.text_content() == "none"
+
+    page.locator("#sort").focus()  # the "Sort by" menu, from the keyboard: needs attention first → most stars
+    assert page.locator("#sort").input_value() == "1"  # it follows the column sorted by its header
+    page.keyboard.press("Home")
+    assert visible_rows(page) == ids(demo["papers"])  # needs attention first, as the page opened
+    page.keyboard.press("ArrowDown")
+    assert page.locator("#sort").input_value() == "stars"
+    stars = page.eval_on_selector_all("#papers tbody tr", "rows => rows.map(r => r.dataset.stars)")
+    known = [int(s) for s in stars if s]
+    assert known == sorted(known, reverse=True) and len(known) >= 3 and stars[:len(known)] == [str(s) for s in known]
+    page.keyboard.press("ArrowDown")
+    commits = page.eval_on_selector_all("#papers tbody tr", "rows => rows.map(r => r.dataset.commit)")
+    dated = [c for c in commits if c]
+    assert dated == sorted(dated, reverse=True) and commits[:len(dated)] == dated  # latest first, undated last
+    page.keyboard.press("ArrowDown")
+    titles = page.eval_on_selector_all("#papers tbody tr .t", "links => links.map(a => a.textContent)")
+    assert page.locator("#sort").input_value() == "title" and len(titles) == len(ids(demo["papers"]))
+    assert page.evaluate("ts => { const c = new Intl.Collator(undefined, {sensitivity: 'base', numeric: true});"
+                         " return ts.every((t, i) => i === 0 || c.compare(ts[i - 1], t) <= 0); }", titles)  # A–Z
+    page.select_option("#sort", "attention")  # and by mouse, back to what needs attention first
+    assert visible_rows(page) == ids(demo["papers"])
 
 
 def test_on_a_phone_nothing_scrolls_sideways(open_report: Any, demo_report: Path) -> None:
@@ -181,7 +236,9 @@ def test_on_a_phone_nothing_scrolls_sideways(open_report: Any, demo_report: Path
 def test_without_javascript_every_paper_and_its_evidence_is_there(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
     page = open_report(demo_report / "index.html", javascript=False).page
     assert not page.locator("#controls").is_visible()  # no dead controls
-    assert page.locator("#papers tbody tr:visible").count() == len(demo["papers"])
+    assert page.locator("#papers tbody tr:visible").count() == len(ids(demo["papers"]))
+    page.locator("#no-links summary").click()  # the folded papers open without a script too
+    assert page.locator("#no-links li:visible").count() == len([p for p in demo["papers"] if not p["links"]])
     evidence = page.locator("#papers details").first
     evidence.locator("summary").click()
     assert evidence.locator("dd").first.is_visible()

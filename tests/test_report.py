@@ -131,15 +131,16 @@ def test_report_files_are_written_readable_and_details_read_as_text(tmp_path: Pa
 
 def test_models_and_datasets_are_judged_apart(tmp_path: Path) -> None:
     report = hostile_report(tmp_path)
-    paper = next(p for p in report["papers"] if p["id"] == "markdown")  # a dead model and a working dataset
-    assert (paper["verdict"]["data"], paper["verdict"]["models"]) == ("working", "dead")
-    assert report["summary"]["papers_with_working_data"] == 1 and report["summary"]["papers_with_data_links"] == 1
-    assert report["summary"]["papers_with_working_models"] == 0 and report["summary"]["papers_with_model_links"] == 2
+    paper = next(p for p in report["papers"] if p["id"] == "markdown")  # a dead model and an available dataset
+    assert (paper["verdict"]["data"], paper["verdict"]["models"]) == ("available", "dead")
+    facets = report["summary"]["facets"]
+    assert facets["data"] == {"linked": 1, "available": 1, "split": {"available": 1}}
+    assert facets["models"]["linked"] == 2 and facets["models"]["available"] == 0
     html = render_html(report)
     row = html[html.index('id="paper-markdown"'):]
     row = row[:row.index("</tr>")]
     chips = re.findall(r'<td role="cell" class="f">(.*?)</td>', row)
-    assert [re.sub(r"<[^>]+>", "", chip) for chip in chips] == ["none", "working", "dead", "none"]  # code, data, models, demo
+    assert [re.sub(r"<[^>]+>", "", chip) for chip in chips] == ["none", "available", "dead", "none"]  # code, data, models, demo
 
 
 def test_the_history_strip_has_one_cell_per_run() -> None:

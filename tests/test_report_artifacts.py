@@ -37,6 +37,6 @@ def test_a_run_publishes_a_summary_table_the_markdown_and_a_link(prefect_api: No
     assert set(by_key) == {"paperwatch-summary", "paperwatch-summary-md", "paperwatch-report"}
     assert by_key["paperwatch-summary"].type == "table"
     table = str(by_key["paperwatch-summary"].data)
-    assert "papers with working data" in table and "1 of 1 (100 %)" in table and "links dead" in table
+    assert "data available now (papers)" in table and "1 of 1 (100 %): available 1" in table and "links dead" in table
     assert by_key["paperwatch-summary-md"].data == paths.markdown.read_text()
     assert paths.html.as_uri() in str(by_key["paperwatch-report"].data)  # a link artifact (Prefect stores it as Markdown)

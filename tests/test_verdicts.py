@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from checks.model import Observation, State
-from reports.verdicts import (CitedObservation, LinkSnapshot, artifacts_grade, link_snapshot, link_verdict, paper_verdict,
+from reports.verdicts import (CitedObservation, LinkSnapshot, Outcome, artifacts_grade, link_snapshot, link_verdict, paper_verdict,
                               verdict_transitions)
 
 
@@ -15,10 +15,17 @@ def cited(kind: str, state: State | None, claim: str | None = None, promise: boo
     return CitedObservation(url=url, kind=kind, claim=claim, promise=promise, observation=obs)
 
 
-def test_a_live_active_repository_is_working_code() -> None:
+def test_a_live_repository_is_available_code_whatever_its_activity() -> None:
     verdict = paper_verdict([cited("github-repo", State.ALIVE, activity="active")])
-    assert (verdict.code, verdict.data, verdict.demo) == ("working", "none linked", "none linked")
-    assert "active" in verdict.explanation
+    assert (verdict.code, verdict.data, verdict.demo) == ("active", "none linked", "none linked")
+    assert "available, committed to in the last 90 days" in verdict.explanation
+    for activity in ("active", "quiet", "stale"):
+        old = paper_verdict([cited("github-repo", State.ALIVE, activity=activity)])
+        assert old.code == activity and old.artifacts == "available"  # years without a commit: the code is still there
+        assert Outcome(old.code).available
+    archived = paper_verdict([cited("github-repo", State.ALIVE, activity="stale", archived=True)])
+    assert archived.code == "archived" and archived.artifacts == "available"
+    assert paper_verdict([cited("github-repo", State.ALIVE)]).code == "reachable"  # no dates known: still available
 
 
 def test_an_empty_repository_is_a_placeholder_or_an_unkept_promise() -> None:
@@ -35,12 +42,12 @@ def test_a_readme_only_repository_is_a_placeholder_and_one_promising_code_is_a_p
 
 def test_a_renamed_repository_still_counts_and_says_where_it_went() -> None:
     verdict = paper_verdict([cited("github-repo", State.MOVED, full_name="new/name", activity="quiet")])
-    assert verdict.code == "working"
+    assert verdict.code == "quiet"
     assert "renamed to new/name" in verdict.explanation
 
 
 def test_unknown_and_blocked_never_read_as_dead() -> None:
-    assert paper_verdict([cited("github-repo", State.UNKNOWN)]).code == "unchecked"
+    assert paper_verdict([cited("github-repo", State.UNKNOWN)]).code == "unknown"
     assert paper_verdict([cited("hf-model", State.BLOCKED)]).data == "failing"
     assert paper_verdict([cited("hf-model", State.DEAD)]).data == "dead"
 
@@ -53,7 +60,7 @@ def test_the_best_link_decides_and_gated_data_is_reported_as_gated() -> None:
 
 def test_a_project_page_promising_code_counts_as_code_without_repo_wording() -> None:
     verdict = paper_verdict([cited("project", State.ALIVE, claim="code")])
-    assert verdict.code == "working"
+    assert verdict.code == "reachable" and verdict.artifacts == "available"
     assert "code page reachable" in verdict.explanation and "repo" not in verdict.explanation
 
 
