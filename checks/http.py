@@ -16,7 +16,6 @@ import random
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -27,6 +26,7 @@ from checks.github_page import is_repo_root, latest_commit_url, repo_page_facts,
 from checks.hosts import HostGate, policy_for
 from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
+from checks.ratelimits import retry_after_seconds
 from checks.remap import Location, Route, canonical, logical_location, remap, route
 from checks.settings import CheckSettings
 from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
@@ -98,17 +98,6 @@ def is_trivial_hop(source: str, target: str) -> bool:
     host_a = (a.hostname or "").removeprefix("www.")
     host_b = (b.hostname or "").removeprefix("www.")
     return host_a == host_b and a.path.rstrip("/") == b.path.rstrip("/") and a.query == b.query
-
-
-def retry_after_seconds(value: str) -> float:
-    """Retry-After as seconds from now: delta-seconds or an HTTP date."""
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return float("inf")
 
 
 class _OutOfTime(Exception):
