@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Union
 from urllib.parse import urljoin, urlsplit
 
 import ada_url
@@ -48,7 +47,7 @@ class _Group:
     source: str
 
 
-_Part = Union[str, _Group]
+_Part = str | _Group
 
 
 @dataclass(frozen=True)
