@@ -18,12 +18,13 @@ from typing import Any
 
 import requests
 import urllib3
-from github import Auth, Github, GithubException, RateLimitExceededException, UnknownObjectException
+from github import Auth, Github, GithubException, UnknownObjectException
 from urllib3.util import Retry
 
 from checks.breaker import Breaker
-from checks.github_graphql import GraphQLRepoChecker, seconds_to_reset
+from checks.github_graphql import GraphQLRepoChecker, error_message
 from checks.model import Evidence, Link, LinkKind, Observation, State
+from checks.ratelimits import github_limit, is_rate_limit
 from checks.repo_facts import activity_class, repo_observation, repo_web_url, summary
 from checks.settings import CheckSettings
 
@@ -49,9 +50,10 @@ class GitHubChecker:
         self.previous = previous or {}
         self.breaker = Breaker()
         token = settings.github_token()
-        # Retry only server errors; rate-limit answers reach PyGithub intact, which names them.
+        # Retry only server errors; rate-limit answers reach us intact. urllib3 would otherwise sleep out a 429's
+        # Retry-After, however long, before we could judge it against max_retry_after.
         retry = Retry(total=settings.retries, backoff_factor=settings.backoff, status_forcelist=(500, 502, 503, 504),
-                      allowed_methods=("GET", "POST"), raise_on_status=False, respect_retry_after_header=True)
+                      allowed_methods=("GET", "POST"), raise_on_status=False, respect_retry_after_header=False)
         self.client = Github(
             base_url=settings.github_api_url,
             auth=Auth.Token(token) if token else None,
@@ -90,10 +92,6 @@ class GitHubChecker:
     def _ms(started: float) -> int:
         return int((time.monotonic() - started) * 1000)
 
-    def _reset_time(self) -> str:
-        reset = datetime.fromtimestamp(self.client.rate_limiting_resettime, timezone.utc)
-        return reset.strftime("%H:%M UTC")
-
     def _check_repo(self, link: Link, started: float) -> Observation:
         """One conditional REST request: a repository unchanged since the last run costs a 304."""
         wanted = f"{link.owner}/{link.name}"
@@ -102,22 +100,23 @@ class GitHubChecker:
         try:
             try:
                 response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
-            except RateLimitExceededException as exc:
-                wait = seconds_to_reset(exc.headers or {})
+            except GithubException as exc:
+                if not is_rate_limit(exc.status, error_message(exc)):
+                    raise
+                wait = github_limit(exc.headers, error_message(exc)).seconds
                 if wait > self.settings.max_retry_after:
                     raise
-                time.sleep(wait + 0.5)  # the budget resets soon: waiting beats reporting unknown
+                time.sleep(wait + 0.5)  # the limit lifts soon: waiting beats reporting unknown
                 response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
         except UnknownObjectException:
             return Observation(url=link.normalized, state=State.DEAD, checker="github",
                                reason="repository not found (GitHub API answered 404)",
                                evidence=Evidence(status_code=404, final_url=repo_web_url(wanted), elapsed_ms=self._ms(started)))
-        except RateLimitExceededException:
-            reason = (f"not checked: GitHub API rate limit exhausted ({'token' if self.authenticated else 'no token'}); "
-                      f"resets at {self._reset_time()}")
-            self.breaker.trip(reason)
-            return self._unknown(link, reason, started, error="RateLimitExceeded")
         except GithubException as exc:
+            if is_rate_limit(exc.status, error_message(exc)):  # our budget, not the repository: unknown, saying until when
+                reason = github_limit(exc.headers, error_message(exc)).reason("API", self.authenticated)
+                self.breaker.trip(reason)
+                return self._unknown(link, reason, started, error=f"HTTP {exc.status}: {error_message(exc)}")
             return self._from_status(link, wanted, exc.status, exc.data, started)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             reason = f"not checked: could not reach the GitHub API at {self.settings.github_api_url} ({type(exc).__name__})"

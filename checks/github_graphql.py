@@ -26,6 +26,7 @@ from github import Github, GithubException
 
 from checks.breaker import Breaker
 from checks.model import Evidence, Link, Observation, State
+from checks.ratelimits import github_limit, is_rate_limit
 from checks.repo_facts import activity_class, placeholder_facts, repo_observation, repo_web_url
 
 BATCH_SIZE = 100
@@ -78,18 +79,9 @@ def slow_facts_current(now: Mapping[str, Any], before: Mapping[str, Any] | None)
         before.get("pushed_at") == now.get("pushed_at") and before.get("updated_at") == now.get("updated_at")
 
 
-def seconds_to_reset(headers: Mapping[str, Any]) -> float:
-    """How long GitHub asks us to wait: Retry-After, else until X-RateLimit-Reset; unknown is forever."""
-    lowered = {str(key).lower(): value for key, value in headers.items()}
-    if "retry-after" in lowered:
-        return float(lowered["retry-after"])
-    reset = lowered.get("x-ratelimit-reset")
-    return max(0.0, float(reset) - time.time()) if reset else float("inf")
-
-
-def _is_rate_limit(exc: GithubException) -> bool:
-    message = exc.data.get("message", "") if isinstance(exc.data, dict) else ""
-    return exc.status == 429 or (exc.status == 403 and "rate limit" in message.lower())
+def error_message(exc: GithubException) -> str:
+    """The ``message`` of GitHub's error body, or ""."""
+    return str(exc.data.get("message", "")) if isinstance(exc.data, dict) else ""
 
 
 def _iso(value: str | None) -> datetime | None:
@@ -216,10 +208,11 @@ class GraphQLRepoChecker:
             headers, body = requester.requestJsonAndCheck("POST", requester.graphql_url,
                                                            input={"query": query, "variables": variables})
         except GithubException as exc:
-            wait = seconds_to_reset(exc.headers or {})
-            if not waited and _is_rate_limit(exc) and wait <= self.max_wait:
-                time.sleep(wait + 0.5)  # the budget resets soon: waiting beats reporting unknown
-                return self._batch(links, waited=True)
+            if not waited and is_rate_limit(exc.status, error_message(exc)):
+                wait = github_limit(exc.headers, error_message(exc)).seconds
+                if wait <= self.max_wait:
+                    time.sleep(wait + 0.5)  # the limit lifts soon: waiting beats reporting unknown
+                    return self._batch(links, waited=True)
             return self._refused(links, exc, started)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             reason = f"not checked: could not reach the GitHub GraphQL API at {self.api_url} ({type(exc).__name__})"
@@ -229,13 +222,11 @@ class GraphQLRepoChecker:
         self.breaker.success()
         errors = body.get("errors") or []
         if any(error.get("type") in ("RATE_LIMITED", "RATE_LIMIT") for error in errors):
-            wait = seconds_to_reset(headers)
-            if not waited and wait <= self.max_wait:
-                time.sleep(wait + 0.5)
+            limit = github_limit(headers, budget=True)  # the hourly points ran short of this query's cost
+            if not waited and limit.seconds <= self.max_wait:
+                time.sleep(limit.seconds + 0.5)
                 return self._batch(links, waited=True)
-            reset = headers.get("x-ratelimit-reset")
-            when = datetime.fromtimestamp(int(reset), timezone.utc).strftime("%H:%M UTC") if reset else "an unknown time"
-            reason = f"not checked: GitHub GraphQL rate limit exhausted (token); resets at {when}"
+            reason = limit.reason("GraphQL", authenticated=True)
             self.breaker.trip(reason)
             return self._unknown(links, reason, started, "RATE_LIMITED")
         self.points += int((body.get("data") or {}).get("rateLimit", {}).get("cost", 0) or 0)
@@ -265,10 +256,10 @@ class GraphQLRepoChecker:
                                                         elapsed_ms=elapsed))
 
     def _refused(self, links: Sequence[Link], exc: GithubException, started: float) -> list[Observation]:
-        message = exc.data.get("message", "") if isinstance(exc.data, dict) else ""
-        if exc.status in (401, 403, 429) and (exc.status == 401 or "rate limit" in message.lower() or exc.status == 429):
+        message = error_message(exc)
+        if exc.status == 401 or is_rate_limit(exc.status, message):
             reason = (f"not checked: GitHub refused our token ({exc.status} {message})" if exc.status == 401
-                      else f"not checked: GitHub GraphQL rate limit exhausted ({exc.status})")
+                      else github_limit(exc.headers, message).reason("GraphQL", authenticated=True))
             self.breaker.trip(reason)
             return self._unknown(links, reason, started, message or str(exc.status))
         return [Observation(url=link.normalized, state=State.ERROR, checker="github",

@@ -1,9 +1,10 @@
 """Check web pages over HTTP: what does each URL answer right now, with evidence.
 
 Redirects are followed by hand so that every hop is guarded against private addresses,
-remapped, and recorded in logical (as-published) URLs. A failure of ours (no network,
-timeout) is never reported as ``dead``: "host not found" only counts as death when the
-run could reach the rest of the web.
+remapped, and recorded in logical (as-published) URLs: a ``Location`` a server behind a
+remap sends in its own namespace is mapped back first (``checks.remap.logical_location``).
+A failure of ours (no network, timeout) is never reported as ``dead``: "host not found"
+only counts as death when the run could reach the rest of the web.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import random
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -26,7 +26,9 @@ from checks.github_page import is_repo_root, latest_commit_url, repo_page_facts,
 from checks.hosts import HostGate, policy_for
 from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
-from checks.settings import CheckSettings, remap
+from checks.ratelimits import retry_after_seconds
+from checks.remap import Location, Route, canonical, logical_location, remap, route
+from checks.settings import CheckSettings
 from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
 from checks.transport import DEFAULT_HEADERS, Failure, PageTransport, classify_failure
 
@@ -98,17 +100,6 @@ def is_trivial_hop(source: str, target: str) -> bool:
     return host_a == host_b and a.path.rstrip("/") == b.path.rstrip("/") and a.query == b.query
 
 
-def retry_after_seconds(value: str) -> float:
-    """Retry-After as seconds from now: delta-seconds or an HTTP date."""
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return float("inf")
-
-
 class _OutOfTime(Exception):
     """The URL used up ``total_timeout`` (counted from its first request, not its wait for a slot)."""
 
@@ -124,6 +115,7 @@ class _Answer:
     body: bytes = b""
     failure: Failure | None = None
     attempts: int = 1
+    route: Route | None = None  # the request actually made (its physical URL, and the rule that chose it)
 
 
 @dataclass
@@ -288,7 +280,7 @@ class PageChecker:
 
     async def _follow(self, trace: _Trace) -> Observation:
         url = current = trace.url
-        seen = {url}
+        seen = {canonical(url)}
         for _ in range(self.settings.max_redirects + 1):
             refusal = self._refusal(current)
             if refusal:
@@ -300,7 +292,10 @@ class PageChecker:
             if answer.status is None:
                 return self._failed(trace, current, answer.failure)
             if 300 <= answer.status < 400 and answer.location:
-                target = urljoin(current, answer.location)
+                location = self._location(current, answer)
+                if location.unmapped is not None:
+                    return self._unmapped(trace, current, answer.status, location.unmapped)
+                target = location.url
                 trace.hops.append((answer.status, target))
                 if target in seen:
                     return Observation(url=url, state=State.ERROR, checker="http", reason=f"redirect loop back to {target}",
@@ -311,6 +306,22 @@ class PageChecker:
             return await self._classify(trace, current, answer)
         return Observation(url=url, state=State.ERROR, checker="http", reason=f"more than {self.settings.max_redirects} redirects",
                            evidence=trace.evidence(current))
+
+    def _location(self, current: str, answer: _Answer) -> Location:
+        """Where a redirect points, in the user's namespace (the answer came from ``answer.route``)."""
+        assert answer.location is not None
+        return logical_location(answer.location, answer.route or Route(current, current), self.settings.remap_rules)
+
+    @staticmethod
+    def _unmapped(trace: _Trace, current: str, status: int, physical: str) -> Observation:
+        """The remapped server sent us to a URL of its own that no rule maps back: ours to fix, not the link's.
+
+        The physical URL is kept as evidence, labelled, never as where the link lives.
+        """
+        reason = (f"not checked: behind the remap, the server redirected (HTTP {status}) to {physical}, a URL of the "
+                  "remap target that no remap rule maps back to a public URL")
+        return Observation(url=trace.url, state=State.UNKNOWN, checker="http", reason=reason,
+                           evidence=trace.evidence(current, status), details={"unmapped_redirect": physical})
 
     def _failed(self, trace: _Trace, current: str, failure: Failure | None) -> Observation:
         failure = failure or Failure("other", "request failed")
@@ -396,10 +407,10 @@ class PageChecker:
 
     async def _fetch(self, url: str, trace: _Trace) -> _Answer:
         """HEAD, then GET when HEAD is refused or the page must be read; retry transient failures."""
-        target = remap(url, self.settings.remap_rules)
-        if target is not None:
-            self._trusted_hosts.add((urlsplit(target).hostname or "").lower())  # the operator wrote this target
-        target = target or url
+        request = route(url, self.settings.remap_rules)
+        if request.remapped:
+            self._trusted_hosts.add((urlsplit(request.physical).hostname or "").lower())  # the operator wrote this target
+        target = request.physical
         gate = self._gate(url)
         reader = self._reader(url)
         answer = _Answer()
@@ -414,6 +425,7 @@ class PageChecker:
                     answer = await self._request("GET", target, url, gate=gate, trace=trace,
                                                  read=self._sniff_bytes if self.settings.soft404 else 0)
             answer.attempts = attempt + 1
+            answer.route = request
             if attempt == self.settings.retries or not self._should_retry(answer):
                 break
             delay = self._delay(answer, attempt)

@@ -13,54 +13,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from checks.hosts import HostPolicy
+from checks.remap import RemapError as RemapError  # re-exported: settings are where users meet rules
+from checks.remap import RemapRule as RemapRule
+from checks.remap import canonical
+from checks.remap import remap as remap
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_USER_AGENT = "paperwatch/0.1 (link-health monitor for research papers)"
-
-
-class RemapError(ValueError):
-    """A remap rule that cannot be parsed."""
-
-
-@dataclass(frozen=True)
-class RemapRule:
-    """``REGEX REPLACEMENT``, as lychee writes it: applied to every request URL.
-
-    Users need it for staging hosts and mirrors; the tests and the demo use it to send
-    every page request to the simulated web. ``$1`` / ``${name}`` and ``\\1`` groups work.
-    """
-
-    pattern: str
-    replacement: str
-
-    @classmethod
-    def parse(cls, text: str) -> "RemapRule":
-        parts = text.strip().split(None, 1)
-        if len(parts) != 2:
-            raise RemapError(f"remap rule {text!r}: expected 'REGEX REPLACEMENT'")
-        try:
-            re.compile(parts[0])
-        except re.error as exc:
-            raise RemapError(f"remap rule {text!r}: bad regex: {exc}") from None
-        return cls(parts[0], parts[1])
-
-    def apply(self, url: str) -> str | None:
-        """The rewritten URL, or None when the rule does not match."""
-        regex = re.compile(self.pattern)
-        if not regex.search(url):
-            return None
-        replacement = re.sub(r"\$\{(\w+)\}|\$(\d+)", lambda m: f"\\g<{m.group(1) or m.group(2)}>", self.replacement)
-        return regex.sub(replacement, url, count=1)
-
-
-def remap(url: str, rules: tuple[RemapRule, ...]) -> str | None:
-    """Apply the first matching rule; None when no rule matches."""
-    for rule in rules:
-        mapped = rule.apply(url)
-        if mapped is not None:
-            return mapped
-    return None
 
 
 @dataclass(frozen=True)
@@ -91,7 +51,15 @@ class CheckSettings:
     hf_token_env: str = "HF_TOKEN"
 
     def excluded(self, url: str) -> bool:
-        if not self.exclude or any(re.search(pattern, url) for pattern in self.include):
+        """Whether ``url`` is skipped: an ``exclude`` pattern matches and no ``include`` pattern does.
+
+        Patterns see the canonical (WHATWG) form, as remap rules and lychee's patterns do:
+        ``https://example.org`` is matched as ``https://example.org/``.
+        """
+        if not self.exclude:
+            return False
+        url = canonical(url)
+        if any(re.search(pattern, url) for pattern in self.include):
             return False
         return any(re.search(pattern, url) for pattern in self.exclude)
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from checks.model import LinkKind, Observation, State
+from checks.urls import classify
 
 CODE_KINDS = frozenset({LinkKind.GITHUB_REPO.value, LinkKind.GITHUB_PATH.value, LinkKind.GIST.value})
 DATA_KINDS = frozenset({LinkKind.HF_MODEL.value, LinkKind.HF_DATASET.value})
@@ -277,6 +279,20 @@ class LinkSnapshot:
     moved_to: str | None = None  # where the last successful check found it, when elsewhere
     archived: bool | None = None
     has_code: bool | None = None  # repositories: False while empty or a placeholder
+    moved_targets: frozenset[str] = frozenset()  # ``place_key`` of every place recent checks found it moved to
+
+
+def place_key(url: str) -> str:
+    """Where a URL lives, for telling one move from another: its normalized form (``checks.urls``) with
+    what never makes a different place dropped (scheme, ``www.``, a trailing slash, as for a trivial
+    redirect hop) and GitHub owner and name in any case (GitHub resolves them case-insensitively)."""
+    link = classify(url)
+    parts = urlsplit(link.normalized)
+    segments = parts.path.rstrip("/").split("/")
+    if link.kind in (LinkKind.GITHUB_REPO, LinkKind.GITHUB_PATH) and len(segments) >= 3:
+        segments[1:3] = [segment.lower() for segment in segments[1:3]]
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{'/'.join(segments)}" + (f"?{parts.query}" if parts.query else "")
 
 
 def _last_fact(observations: Sequence[Observation], read: Callable[[Mapping[str, Any]], Any]) -> Any:
@@ -293,18 +309,29 @@ def _has_code(details: Mapping[str, Any]) -> bool | None:
     return not (details.get("empty") or details.get("placeholder"))
 
 
+def _moved_to(up: Sequence[Observation]) -> str | None:
+    """Where the last successful checks found the link, when elsewhere: a check that found it moved
+    without saying where leaves the last known place standing; one that found it at home clears it."""
+    for observation in reversed(up):
+        if observation.state is State.ALIVE:
+            return None
+        if observation.suggested_url:
+            return observation.suggested_url
+    return None
+
+
 def link_snapshot(verdict: LinkVerdict, observations: Sequence[Observation]) -> LinkSnapshot:
     """The snapshot from a link's verdict and its recent observations, oldest first."""
     known = [o for o in observations if o.state not in (State.UNKNOWN, State.SKIPPED)]
     if not known:
         return LinkSnapshot(verdict)
     up = [o for o in known if o.state in _UP]
-    last_up = up[-1] if up else None
     return LinkSnapshot(
         verdict=verdict, state=known[-1].state, reason=known[-1].reason,
-        moved_to=last_up.suggested_url if last_up is not None and last_up.state is State.MOVED else None,
+        moved_to=_moved_to(up),
         archived=_last_fact(up, lambda d: d.get("archived")),
         has_code=_last_fact(up, _has_code),
+        moved_targets=frozenset(place_key(o.suggested_url) for o in up if o.state is State.MOVED and o.suggested_url),
     )
 
 
@@ -338,8 +365,8 @@ def _change(then: LinkSnapshot, now: LinkSnapshot) -> str | None:
         return "newly dead"
     if was == "dead" and now_is in ("recovered", "healthy"):
         return "recovered"
-    if now.moved_to and now.moved_to != then.moved_to:
-        return "moved"
+    if now.moved_to and place_key(now.moved_to) not in then.moved_targets:
+        return "moved"  # once per new place: another spelling of a known one, or a run that only saw the page, is not news
     if now.archived and then.archived is False:
         return "archived"
     if now.has_code and then.has_code is False:

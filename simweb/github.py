@@ -126,7 +126,10 @@ class GitHubFace:
             if fault == DROPPED:
                 return drop(request)
             return json_response(js.error(reason(fault), DOCS, fault), fault)
-        if request.method == "POST" and request.path in GRAPHQL_PATHS:
+        graphql = request.method == "POST" and request.path in GRAPHQL_PATHS
+        if not bad_token and request.path != "/rate_limit" and self.too_fast(call):
+            return self.secondary_limited(request, call, graphql)
+        if graphql:
             return await self.graphql.handle(request, call)
         rate = gh.rate_limit
         limit = rate.authenticated if call.authenticated else rate.anonymous
@@ -169,6 +172,35 @@ class GitHubFace:
         if last_modified:
             not_modified.headers["Last-Modified"] = last_modified
         return not_modified, call.authenticated
+
+    def too_fast(self, call: Call) -> bool:
+        """Count this call against the client's secondary (burst) limit; True once it is over it."""
+        secondary = call.gh.rate_limit.secondary
+        if secondary is None:
+            return False
+        spent = self.state.secondary_windows.charge(call.client, secondary.requests, secondary.window)
+        return spent.used > secondary.requests
+
+    def secondary_limited(self, request: web.Request, call: Call, graphql: bool) -> web.Response:
+        """The secondary-limit refusal, with the primary budget's headers as they stand (Remaining not 0)."""
+        rate = call.gh.rate_limit
+        secondary = rate.secondary
+        assert secondary is not None
+        message = (
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+            f"If you reach out to GitHub Support for help, please include the request ID {call.request_id}."
+        )
+        headers = {"Retry-After": str(secondary.retry_after)} if secondary.retry_after is not None else {}
+        response = json_response(js.error(message, SECONDARY_DOCS, secondary.status), secondary.status, headers)
+        if graphql:
+            budget = self.state.graphql_windows.peek(call.client, rate.authenticated, rate.reset_in)
+        else:
+            limit = rate.authenticated if call.authenticated else rate.anonymous
+            budget = self.state.github_windows.peek(call.client, limit, rate.reset_in)
+        self.add_headers(response, call, budget, "graphql" if graphql else "core")
+        self.state.record("graphql" if graphql else "github", request.method, request.path_qs, call.client,
+                          secondary.status)
+        return response
 
     def exhausted(self, call: Call, budget: Budget) -> web.Response:
         """The real rate-limit-exceeded answer: primary by default, secondary style with Retry-After."""

@@ -9,11 +9,13 @@ avoid a ~40 ms delayed-ACK stall per request.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -152,6 +154,18 @@ class SimulatedWeb:
     def remap_rules(self) -> list[str]:
         """lychee-style ``REGEX REPLACEMENT`` rules sending every http(s) URL to the web face."""
         return [f"^(https?)://(.*)$ {self.web_url}/$1/$2"]
+
+    def mirror_rule(self, site: str) -> str:
+        """A rule sending one site (``https://github.com``) to the web face's reverse-proxy form.
+
+        ``https://github.com/acme/old`` goes to ``http://127.0.0.1:PORT/mirror/https/github.com/acme/old``,
+        whose redirects into github.com come back as that mirror's own URLs, as a real mirror's do.
+        """
+        parts = urlsplit(site)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+            raise ValueError(f"mirror_rule: expected a site such as https://github.com, got {site!r}")
+        origin = f"{parts.scheme}://{parts.netloc.lower()}"
+        return f"^{re.escape(origin)}/(.*)$ {self.web_url}/mirror/{parts.scheme}/{parts.netloc.lower()}/$1"
 
     # --- scenario and observations -------------------------------------------------------
 

@@ -44,6 +44,7 @@ class SimState:
         self.github_windows = Windows()
         self.graphql_windows = Windows()
         self.hub_windows = Windows()
+        self.secondary_windows = Windows()  # GitHub's burst limit, REST and GraphQL together
         self._attempts: Counter[tuple[str, str, str]] = Counter()
         self.issues = IssueBook()
 
@@ -118,3 +119,4 @@ class SimState:
         self.github_windows.reset()
         self.graphql_windows.reset()
         self.hub_windows.reset()
+        self.secondary_windows.reset()

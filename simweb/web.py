@@ -4,12 +4,19 @@ A request for ``/https/host/path?query`` stands for ``https://host/path?query``.
 answer comes from the scenario's ``web``/``hosts`` entries, else from the simulated
 github.com / huggingface.co, else a 404 page. Locations are sent exactly as the
 scenario gives them, so redirects stay in logical URL space for the checker.
+
+``/mirror/https/host/path?query`` answers the same, as a reverse proxy of that site would
+(nginx's ``proxy_redirect``): a Location into the mirrored site itself (absolute, or a path
+on it) is rewritten into the mirror's own address space, in the same form (absolute stays
+absolute, a path stays a path); a Location to any other site passes unchanged. A checker
+behind a remap to a mirror must map those physical Locations back to the site's URLs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
+from dataclasses import replace
+from urllib.parse import urljoin, urlsplit
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -22,15 +29,34 @@ from .state import SimState
 from .world import Page, World
 
 NOT_FOUND = Page(status=404)
+MIRROR = "/mirror"  # path prefix of the reverse-proxy form of the web face
 
 
 def logical_url(raw_path: str) -> str | None:
-    """``/https/host/path?q`` -> ``https://host/path?q``; None when the path is not in that form."""
+    """``/https/host/path?q`` -> ``https://host/path?q``; None when the path is not in that form.
+
+    The mirror form ``/mirror/https/host/path?q`` stands for the same URL.
+    """
+    if raw_path.startswith(MIRROR + "/"):
+        raw_path = raw_path[len(MIRROR):]
     scheme, _, rest = raw_path.lstrip("/").partition("/")
     host = rest.split("/", 1)[0].split("?", 1)[0]
     if scheme not in ("http", "https") or not host:
         return None
     return f"{scheme}://{rest}"
+
+
+def mirrored_location(location: str, url: str, mirror_origin: str) -> str:
+    """The Location a reverse proxy of ``url``'s site sends for the site's own ``location``.
+
+    Into the same site (same scheme and host): rewritten under ``mirror_origin/mirror/scheme/host``,
+    absolute when the site's was absolute, a path when it was a path. Anywhere else: unchanged.
+    """
+    target, site = urlsplit(urljoin(url, location)), urlsplit(url)
+    if (target.scheme, (target.hostname or "").lower()) != (site.scheme, (site.hostname or "").lower()):
+        return location
+    path = f"{MIRROR}/{target.scheme}/{target.netloc}{target.path or '/'}" + (f"?{target.query}" if target.query else "")
+    return mirror_origin + path if urlsplit(location).scheme else path
 
 
 def answer_for(world: World, url: str) -> Page:
@@ -66,6 +92,8 @@ class WebFace:
             if fault == DROPPED:
                 raise Drop
             page = Page(status=fault) if fault is not None else answer_for(self.state.world, url)
+            if page.location is not None and request.raw_path.startswith(MIRROR + "/"):
+                page = replace(page, location=mirrored_location(page.location, url, f"http://{request.host}"))
             response = await self.render(request, page)
             status = response.status
             return response

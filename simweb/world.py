@@ -99,12 +99,30 @@ def url_key(url: str) -> tuple[str, str, str, str | None]:
 
 
 @dataclass(frozen=True)
+class SecondaryLimit:
+    """GitHub's secondary limit: too many calls too fast, whatever the hourly budget has left.
+
+    A client (token, or all anonymous callers) making more than ``requests`` calls (REST and
+    GraphQL together) within ``window`` seconds of its first is refused until the window ends:
+    ``status`` with the "You have exceeded a secondary rate limit" message, ``Retry-After`` when
+    ``retry_after`` is set (GitHub: "might be present"), and the usual ``X-RateLimit-*`` headers
+    of the primary budget, whose ``Remaining`` is not 0. Refused calls cost no primary points.
+    """
+
+    requests: int
+    window: int = 60
+    retry_after: int | None = 60
+    status: Literal[403, 429] = 403
+
+
+@dataclass(frozen=True)
 class RateLimit:
     authenticated: int = 5000
     anonymous: int = 60
     reset_in: int = 3600  # seconds from a client's first request to its budget reset
     exhausted_status: Literal[403, 429] = 403
     retry_after: int | None = None  # set: answer like a secondary limit, with Retry-After
+    secondary: SecondaryLimit | None = None  # a burst limit besides the hourly budget
 
 
 @dataclass(frozen=True)

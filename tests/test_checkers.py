@@ -138,6 +138,32 @@ def test_a_budget_that_resets_soon_is_waited_for_instead_of_giving_up(sim: Simul
     assert {o.state for o in observations} == {State.ALIVE}
 
 
+@pytest.mark.parametrize(("token", "status"), [(None, 403), (None, 429), ("ghp_test_token", 403), ("ghp_test_token", 429)])
+def test_a_secondary_rate_limit_leaves_repositories_unknown_saying_how_long_github_asked_to_wait(
+        sim: SimulatedWeb, monkeypatch: pytest.MonkeyPatch, token: str | None, status: int) -> None:
+    """GitHub refuses a burst (403 or 429, Retry-After, the hourly budget's headers still showing plenty left):
+    our limit, not the repositories'. Never dead or blocked, and the reason gives the wait GitHub asked for."""
+    secondary = {"requests": 0, "retry_after": 120, "status": status}
+    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "rate_limit": {"anonymous": 60, "secondary": secondary}}})
+    if token:
+        monkeypatch.setenv("GITHUB_TOKEN", token)
+    links = [repo("lab/alive"), repo("lab/missing"), repo("lab/shelved")] + [repo(f"lab/more-{i}") for i in range(9)]
+    observations = check_repos(links, settings(sim, max_retry_after=5))
+    api, who = ("GraphQL", "token") if token else ("API", "no token")
+    assert {(o.state, o.reason) for o in observations} == {
+        (State.UNKNOWN, f"not checked: GitHub {api} secondary rate limit hit ({who}); asked to wait 120 s")}
+    # told to wait, it stopped asking: one batch query, or the REST requests already in flight (4 at a time)
+    assert sim.stats()["graphql" if token else "github"]["requests"] <= (1 if token else 4)
+
+
+def test_a_secondary_rate_limit_without_retry_after_asks_for_a_minute(sim: SimulatedWeb) -> None:
+    secondary = {"requests": 0, "retry_after": None}
+    sim.load({**SCENARIO, "github": {**SCENARIO["github"], "rate_limit": {"anonymous": 60, "secondary": secondary}}})
+    observation = check_repos([repo("lab/alive")], settings(sim, max_retry_after=5))[0]
+    assert observation.state is State.UNKNOWN
+    assert observation.reason.endswith("secondary rate limit hit (no token); no wait given (GitHub asks for at least a minute)")
+
+
 def test_a_dropped_api_connection_is_unknown_and_one_drop_does_not_stop_the_rest(sim: SimulatedWeb) -> None:
     result = by_url(check_repos([repo("lab/flaky"), repo("lab/alive")], replace(settings(sim), retries=0)))
     assert result["lab/flaky"].state is State.UNKNOWN and "could not reach the GitHub API" in result["lab/flaky"].reason

@@ -9,6 +9,7 @@ is covered end to end in test_alerts.py. The clock is scripted by replacing the 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,10 +19,11 @@ import pytest
 from github import Auth, Github
 
 from checks.extract import read_papers
-from checks.github import check_repos
+from checks.github import check_repos, merge_page_and_api
 from checks.http import check_pages
 from checks.huggingface import check_artifacts
-from checks.plan import plan_checks
+from checks.plan import CheckPlan, plan_checks
+from checks.model import Observation, State
 from checks.settings import AlertSettings, CheckSettings, RemapRule
 from receivers import WebhookReceiver
 from reports.alerts import AlertLog, process_run
@@ -96,18 +98,29 @@ def world(run: int, when: datetime) -> dict[str, Any]:
 class Month:
     """Runs the monitor's steps, one run per scripted time."""
 
-    def __init__(self, tmp_path: Path, sim: SimulatedWeb, tracker: SimulatedWeb, hook: WebhookReceiver,
-                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, tmp_path: Path, sim: SimulatedWeb, tracker: SimulatedWeb | None, hook: WebhookReceiver,
+                 monkeypatch: pytest.MonkeyPatch, papers: str = PAPERS, remap_rules: tuple[str, ...] | None = None) -> None:
         self.db = str(tmp_path / "history.sqlite")
         self.source = tmp_path / "papers.md"
-        self.source.write_text(PAPERS)
+        self.source.write_text(papers)
         self.papers = list(read_papers(str(self.source)))
         self.sim, self.monkeypatch = sim, monkeypatch
+        rules = sim.remap_rules if remap_rules is None else remap_rules
         self.settings = CheckSettings(github_api_url=sim.github_api_url, hf_endpoint=sim.hf_endpoint, timeout=3.0,
-                                      retries=1, backoff=0.01,
-                                      remap_rules=tuple(RemapRule.parse(rule) for rule in sim.remap_rules))
-        self.alerts = AlertSettings(notify=(hook.url(),), remind_every=7, tracking_issue="lab/tracker")
-        self.tracker_api = tracker.github_api_url
+                                      retries=1, backoff=0.01, max_retry_after=5,
+                                      remap_rules=tuple(RemapRule.parse(rule) for rule in rules))
+        self.alerts = AlertSettings(notify=(hook.url(),), remind_every=7,
+                                    tracking_issue="lab/tracker" if tracker is not None else None)
+        self.tracker_api = tracker.github_api_url if tracker is not None else sim.github_api_url
+
+    def check(self, plan: CheckPlan) -> tuple[list[Observation], bool, list[str]]:
+        """As the flow checks: without a token, repository pages too, each merged with its API answer."""
+        tokenless = self.settings.github_token() is None
+        pages = check_pages([link.normalized for link in plan.http + (plan.github if tokenless else ())], self.settings)
+        page_of = {o.url: o for o in pages.observations}
+        repos = [merge_page_and_api(page_of.pop(o.url), o) if o.url in page_of else o
+                 for o in check_repos(plan.github, self.settings)]
+        return [*page_of.values(), *repos, *check_artifacts(plan.huggingface, self.settings)], pages.offline, list(pages.notes)
 
     def run(self, when: datetime) -> int:
         stamp = when.isoformat()
@@ -116,12 +129,9 @@ class Month:
         try:
             run_id = store.start_run([str(self.source)])
             store.record_papers(run_id, self.papers)
-            plan = plan_checks(self.papers)
-            pages = check_pages([link.normalized for link in plan.http], self.settings)
-            observations = [*pages.observations, *check_repos(plan.github, self.settings),
-                            *check_artifacts(plan.huggingface, self.settings)]
+            observations, offline, notes = self.check(plan_checks(self.papers))
             store.record_observations(run_id, observations)
-            store.finish_run(run_id, status="completed", offline=pages.offline, notes=list(pages.notes))
+            store.finish_run(run_id, status="completed", offline=offline, notes=notes)
         finally:
             store.close()
         process_run(self.db, run_id, self.alerts, github_api_url=self.tracker_api, github_token=TOKEN)
@@ -196,3 +206,67 @@ def test_a_month_of_runs_alerts_every_real_death_once_and_nothing_false(
     assert {url for url, v in verdicts.items() if v["status"] == "dead"} == {DIES, DELETED_REPO, DELETED_MODEL}
     assert verdicts[FLAPS]["status"] == verdicts[RECOVERS]["status"] == "healthy"
     assert verdicts[DIES]["dead_since"] == RUN_TIMES[8].isoformat()
+
+
+# --- a month behind a mirror: a renamed repository, and a GitHub API that is often unavailable --------------
+
+RENAMED, RENAMED_TO, KEPT = "https://github.com/acme/old", "https://github.com/acme/new", "https://github.com/acme/kept"
+MIRRORED_PAPERS = f"""# Papers whose code is read through a mirror of github.com
+| Paper | Artifacts |
+|---|---|
+| Renamed Repo Paper | [code]({RENAMED}) |
+| Kept Repo Paper | [code]({KEPT}), [project]({STABLE}) |
+"""
+RENAME_DAY = 5
+API_DROPPED, API_BURST_LIMITED, API_BUDGET_SPENT = {8, 9, 20}, {12, 13, 24}, {16, 27}  # days the API does not answer
+
+
+def mirrored_world(run: int, when: datetime) -> dict[str, Any]:
+    """acme/old is renamed to acme/new on day 5; on some days the GitHub API drops connections, refuses a burst
+    (secondary limit, Retry-After beyond what a run waits) or has no budget left; pages always answer."""
+    day = (when - T0).days
+    renamed = day >= RENAME_DAY
+    repos = [{"full_name": "acme/new" if renamed else "acme/old", "files": ["README.md", "train.py"],
+              "renamed_from": ["acme/old"] if renamed else [], "drop": day in API_DROPPED},
+             {"full_name": "acme/kept", "files": ["README.md", "train.py"], "drop": day in API_DROPPED}]
+    rate_limit: dict[str, Any] = {"anonymous": 0 if day in API_BUDGET_SPENT else 100000}
+    if day in API_BURST_LIMITED:
+        rate_limit["secondary"] = {"requests": 0, "retry_after": 60}
+    return {"github": {"rate_limit": rate_limit, "repos": repos}, "web": {STABLE: {"title": "Stable"}},
+            "faults": {"flaky": 0.05, "seed": run}}
+
+
+@pytest.mark.parametrize(("only_the_mirror", "allow_private"), [(False, False), (False, True), (True, True)],
+                         ids=["guarded", "private-allowed", "mirror-only"])
+def test_a_month_behind_a_mirror_announces_a_rename_once_at_its_public_url(
+        tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch, only_the_mirror: bool,
+        allow_private: bool) -> None:
+    """Without a token, a repository is its page (through a mirror of github.com) plus its API answer; on days the
+    API does not answer, the page alone says where the repository went. Either way it is one move, announced once,
+    at the public URL: never the mirror's, never "skipped" or "dead" because the mirror answers in its own URLs."""
+    with SimulatedWeb(mirrored_world(1, RUN_TIMES[0])) as sim:
+        mirror = sim.mirror_rule("https://github.com")
+        # mirror-only: the mirror is the one rule, so the papers keep to github.com (nothing may leave 127.0.0.1)
+        papers = MIRRORED_PAPERS.replace(f", [project]({STABLE})", "") if only_the_mirror else MIRRORED_PAPERS
+        rules = (mirror,) if only_the_mirror else (mirror, *sim.remap_rules)
+        month = Month(tmp_path, sim, None, hook, monkeypatch, papers=papers, remap_rules=rules)
+        month.settings = replace(month.settings, allow_private=allow_private)
+        for run, when in enumerate(RUN_TIMES, start=1):
+            sim.load(mirrored_world(run, when))
+            month.run(when)
+        store = Store.open(month.db)
+        log = AlertLog(store.engine).entries()
+        observed = store.observations_of_runs(list(range(1, len(RUN_TIMES) + 1)))
+        store.close()
+
+    renamed = {run: observed[run][RENAMED] for run in observed}
+    api_down = {run for run, when in enumerate(RUN_TIMES, start=1)
+                if (when - T0).days in API_DROPPED | API_BURST_LIMITED | API_BUDGET_SPENT}
+    page_only = [renamed[run] for run in sorted(api_down)]
+    assert all("metadata not refreshed" in o.reason for o in page_only)  # the page alone answered on those runs
+    assert {(o.state, o.suggested_url) for o in page_only} == {(State.MOVED, RENAMED_TO)}
+    assert [(e.run_id, change, url) for e in log for change, url in e.changes] == [(RENAME_DAY + 1, "moved", RENAMED)]
+    message = next(m for m in hook.messages if RENAMED in str(m))
+    assert f"now at {RENAMED_TO}" in str(message) and "127.0.0.1" not in str(message)
+    # every URL stored for the link is a public one: the final URL, the redirect hops, where it moved to
+    assert all("127.0.0.1" not in str((o.evidence.final_url, o.evidence.redirects, o.suggested_url)) for o in renamed.values())

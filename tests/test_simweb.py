@@ -365,6 +365,29 @@ def test_secondary_limit_429_with_retry_after() -> None:
     assert refused.json()["message"].startswith("You have exceeded a secondary rate limit")
 
 
+def test_secondary_limit_refuses_a_burst_whatever_the_hourly_budget_has_left() -> None:
+    scenario = LIMITED.replace("authenticated: 3}", "authenticated: 100, secondary: {requests: 2, window: 60, retry_after: 45}}")
+    with SimulatedWeb(scenario) as sim:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        answers = [httpx.get(f"{sim.github_api_url}/repos/a/b", headers=headers) for _ in range(3)]
+        graphql = httpx.post(f"{sim.github_api_url}/graphql", headers=headers, json={"query": "{ rateLimit { remaining } }"})
+        refused = answers[-1]
+        assert [a.status_code for a in answers] == [200, 200, 403] and graphql.status_code == 403  # one limit for both
+        assert refused.headers["Retry-After"] == "45" and refused.json()["message"].startswith("You have exceeded a secondary")
+        # the hourly budget is not what ran out: its headers still say what remains, and refusals cost none of it
+        assert refused.headers["X-RateLimit-Remaining"] == "98" and refused.headers["X-RateLimit-Reset"]
+        assert sim.stats()["github"]["clients"][TOKEN]["points"] == 2
+
+
+def test_secondary_limit_may_come_without_retry_after() -> None:
+    scenario = LIMITED.replace("authenticated: 3}", "authenticated: 3, secondary: {requests: 1, retry_after: null, status: 429}}")
+    with SimulatedWeb(scenario) as sim:
+        httpx.get(f"{sim.github_api_url}/repos/a/b")
+        refused = httpx.get(f"{sim.github_api_url}/repos/a/b")
+    assert refused.status_code == 429 and "Retry-After" not in refused.headers
+    assert refused.headers["X-RateLimit-Remaining"] == "1"
+
+
 # --- Hugging Face Hub --------------------------------------------------------------------
 
 
@@ -448,6 +471,18 @@ def test_redirect_chain_stays_logical(sim: SimulatedWeb) -> None:
     ]
     relative = web_get(sim, "https://example.org/relative")
     assert relative.headers["Location"] == "/page"
+
+
+def test_a_mirror_sends_its_own_urls_for_redirects_into_the_mirrored_site(sim: SimulatedWeb) -> None:
+    mirror = RemapRule.parse(sim.mirror_rule("https://github.com"))
+    renamed = httpx.get(remap("https://github.com/salesforce/CodeGen2", (mirror,)) or "")
+    assert renamed.status_code == 301
+    assert renamed.headers["Location"] == f"{sim.web_url}/mirror/https/github.com/SalesforceAIResearch/CodeGen2"
+    # a path on the mirrored site stays a path, under the mirror's prefix; other sites pass unchanged
+    assert httpx.get(f"{sim.web_url}/mirror/https/example.org/relative").headers["Location"] == "/mirror/https/example.org/page"
+    assert httpx.get(f"{sim.web_url}/mirror/https/aka.ms/chain-2").headers["Location"] == \
+        "https://github.com/apple/corenet/tree/main/src"
+    assert httpx.get(f"{sim.web_url}/mirror/https/example.org/page").text == web_get(sim, "https://example.org/page").text
 
 
 def test_redirect_loop_is_expressible(sim: SimulatedWeb) -> None:

@@ -176,6 +176,26 @@ def test_moves_archiving_and_released_code_are_announced_once_with_what_changed(
     assert moved.to_dict()["from"] == "healthy" and moved.to_dict()["to"] == "healthy"
 
 
+def test_a_move_is_announced_once_per_new_place_however_each_check_spells_it() -> None:
+    """The API says github.com/acme/new, the repository page (a run without the API) may say it in
+    another case or with a slash: the same place, so no second "moved"; a new place is news."""
+    api, page = "https://github.com/acme/new", "https://github.com/Acme/New/"
+    assert _changes(_obs("alive", 0), _obs("moved", 1, api), _obs("moved", 2, page), _obs("moved", 3, api),
+                    _obs("moved", 4, "https://github.com/acme/newer")) == ["moved", None, None, "moved"]
+    # a page moved elsewhere over plain http or under www. is the same page
+    assert _changes(_obs("alive", 0), _obs("moved", 1, "https://new.example.org/p"),
+                    _obs("moved", 2, "http://www.new.example.org/p/")) == ["moved", None]
+
+
+def test_a_check_that_cannot_say_where_it_moved_neither_clears_nor_repeats_the_move() -> None:
+    new = "https://github.com/acme/new"
+    assert _changes(_obs("alive", 0), _obs("moved", 1, new), _obs("moved", 2), _obs("moved", 3, new)) == ["moved", None, None]
+    snaps = _snapshots(_obs("alive", 0), _obs("moved", 1, new), _obs("moved", 2))
+    assert snaps[-1].moved_to == new
+    # a redirect that comes and goes to the same place is announced the first time only
+    assert _changes(_obs("alive", 0), _obs("moved", 1, new), _obs("alive", 2), _obs("moved", 3, new)) == ["moved", None, None]
+
+
 def test_a_link_with_nothing_known_before_has_nothing_to_change_from() -> None:
     before = _snapshots(_obs("unknown", 0))[0]
     after = _snapshots(_obs("unknown", 0), _obs("dead", 1))[1]
