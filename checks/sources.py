@@ -329,7 +329,7 @@ _RULE_RE = re.compile(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,})$")
 _ROW_RE = re.compile(r"^\s*+(?:>\s*+)*\|(?P<body>.*)$")
 _DELIMITER_RE = re.compile(r"^\s*+\|?\s*+:?-++:?\s*+(?:\|\s*+:?-++:?\s*+)*\|?\s*+$")
 _HEADING_RE = re.compile(r"^\s{0,3}(?:#{1,6}(?:\s|$)|<(?!li\b)[A-Za-z/!])")
-_LI_RE = re.compile(r"^\s*+(?:<(?:ul|ol)\b[^>]*+>\s*+)*+<li\b[^>]*+>(?P<body>.*)$", re.IGNORECASE)
+_LI_RE = re.compile(r"^\s*+(?>(?:<(?:ul|ol)\b[^>]*+>\s*+)*)<li\b[^>]*+>(?P<body>.*)$", re.IGNORECASE)
 _CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
 _TITLE_COLUMN_RE = re.compile(r"\b(?:paper|title|name|model|project)s?\b", re.IGNORECASE)
 
@@ -451,10 +451,10 @@ def markdown_row(body: str, header: list[str] | None, line: int) -> Entry | None
     return Entry(title=title or primary or "", text=text, primary_url=primary, line=line, labels=labels)
 
 
-_IMAGE_RE = re.compile(r"!\[[^\[\]\n]{0,1000}+\]\(\s*+(?:<[^<>\n]*+>|[^\s()<>]*+(?:\([^\s()<>]*+\)[^\s()<>]*+)*+)"
+_IMAGE_RE = re.compile(r"!\[[^\[\]\n]{0,1000}+\]\(\s*+(?:<[^<>\n]*+>|[^\s()<>]*+(?>(?:\([^\s()<>]*+\)[^\s()<>]*+)*))"
                        r"(?:\s++\"[^\"\n]*+\")?\s*+\)")
 _LINK_RE = re.compile(r"\[(?P<text>[^\[\]\n]{0,1000}+)\]\(\s*+(?:<(?P<angle>[^<>\n]*+)>|(?P<dest>[^\s()<>]*+"
-                      r"(?:\([^\s()<>]*+\)[^\s()<>]*+)*+))(?:\s++\"[^\"\n]*+\")?\s*+\)")
+                      r"(?>(?:\([^\s()<>]*+\)[^\s()<>]*+)*)))(?:\s++\"[^\"\n]*+\")?\s*+\)")
 _ANCHOR_RE = re.compile(r"<a\b[^<>]{0,1000}?\bhref\s*+=\s*+[\"'](?P<dest>[^\"'<>\s]*+)[\"'][^<>]{0,1000}+>"
                         r"(?P<text>[^<]{0,1000}+)(?:</a\s*+>)?", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,30}+(?:\s[^<>]{0,1000}+)?/?>")

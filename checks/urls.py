@@ -31,15 +31,15 @@ _LABEL_RE = re.compile(_LABEL)
 # Scheme, www. and bare GitHub/Hugging Face URLs are found from a literal (fast to scan for)
 # and matched where it stands; texts without any of these hints skip that search.
 _URL_HINTS = ("://", "www.", "github.com/", "hf.co/", "huggingface.co/")
-_SCHEME_URL_RE = re.compile(rf"(?i:https?)://{_URL_CHAR}++")
-_WWW_URL_RE = re.compile(rf"(?i:www)\.{_URL_CHAR}++")
-_KNOWN_URL_RE = re.compile(rf"(?i:{_HF_GH_HOST})/{_URL_CHAR}++")
+_SCHEME_URL_RE = re.compile(rf"(?i:https?)://(?>{_URL_CHAR}+)")
+_WWW_URL_RE = re.compile(rf"(?i:www)\.(?>{_URL_CHAR}+)")
+_KNOWN_URL_RE = re.compile(rf"(?i:{_HF_GH_HOST})/(?>{_URL_CHAR}+)")
 _KNOWN_HOSTS = ("github.com/", "huggingface.co/", "hf.co/")
 _NOT_BEFORE_BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.@/%-")
 
 # Bare GitHub Pages hosts ("liruiw.github.io/gensim"), searched only in texts that mention one.
 _PAGES_RE = re.compile(
-    rf"(?<![A-Za-z0-9.@/%-])(?i:{_LABEL}\.github\.io)(?:[/?\#]{_URL_CHAR}*+)?(?![\w-]|\.[\w-])"
+    rf"(?<![A-Za-z0-9.@/%-])(?i:{_LABEL}\.github\.io)(?:[/?\#](?>{_URL_CHAR}*))?(?![\w-]|\.[\w-])"
 )
 
 # A bare domain counts only where the sentence presents it as a place: "released at x.org",
@@ -48,7 +48,7 @@ _PAGES_RE = re.compile(
 _DOT_RE = re.compile(r"\.(?=[a-z])")
 _DOMAIN_RUN_RE = re.compile(r"[A-Za-z0-9.-]*+")
 _DOMAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-_BARE_DOMAIN_RE = re.compile(rf"[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++(?:/{_URL_CHAR}*+)?(?![\w@])")
+_BARE_DOMAIN_RE = re.compile(rf"[A-Za-z0-9-]++(?>(?:\.[A-Za-z0-9-]++)+)(?:/(?>{_URL_CHAR}*))?(?![\w@])")
 _CUE_WORDS = frozenset(
     "at on from via visit see to under website homepage page site url link here repository".split()
 )
