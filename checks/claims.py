@@ -50,8 +50,9 @@ _PROMISE_AFTER_RE = re.compile(
     r"|after\s+(?:the\s+)?(?:review|acceptance|publication)|under\s+construction|TBA|TBD|not\s+yet\s+available)\b",
     re.IGNORECASE,
 )
-# Sentence ends, skipping the abbreviations abstracts are full of; "|" separates table cells.
-_BREAK_RE = re.compile(r"[.!?。！？|\n;]")
+# Sentence ends, skipping the abbreviations abstracts are full of; "|" separates table cells, a
+# blank line paragraphs (a single line break is where a hard-wrapped abstract was wrapped).
+_BREAK_RE = re.compile(r"[.!?。！？|;]|\n[ \t]*+\n")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Eq.", "Sec.")
 
 
@@ -59,7 +60,7 @@ def _sentence_ends(text: str) -> Iterator[int]:
     """Offsets just past each sentence end in ``text``."""
     stop = len(text)
     for m in _BREAK_RE.finditer(text):
-        ch, after = m.group(), m.end()
+        ch, after = m.group()[0], m.end()
         if ch in "|\n":
             yield after
         elif after < stop and not text[after].isspace():
