@@ -274,7 +274,7 @@ def papers_from_records(records: Iterable[Mapping[str, Any]], *, source: str,
 
     The seam for API readers such as the Hugging Face daily papers feed: yield its items here.
     """
-    return PaperStream(entries_from_records(records, source), source=source, fmt="records", detected=False, ids=ids)
+    return PaperStream(entries_from_records(records, source), source=source, fmt="records", detected=True, ids=ids)
 
 
 def papers_from_text(text: str, *, source: str, input_format: str | None = None) -> list[Paper]:

@@ -1,9 +1,12 @@
 """Input readers: bytes on disk to ``Entry`` records (a title and the text that carries its links).
 
 Readers stream: they take an iterable of decoded text chunks and yield entries as soon as
-each is complete, so a 200 MB list costs the memory of one paper, not of the file. Format is
-detected from the first 64 KiB or forced by name; a new source (e.g. the Hugging Face daily
-papers API) plugs in by yielding dicts to ``entries_from_records`` or by adding to ``READERS``.
+each is complete, so a 200 MB list costs the memory of one paper, not of the file; between
+entries they may yield ``Unread`` notes for links their format deliberately leaves out (fenced
+code, comments), which the input's ``Reading`` counts. Format is detected from the first 64 KiB
+or forced by name; a new source (e.g. the Hugging Face daily papers API) plugs in by yielding
+dicts to ``entries_from_records`` or by adding to ``READERS``. Plain-text shapes and their
+readers live in ``checks.plain_text``.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ _CODE_SUFFIXES = frozenset({"py", "sh", "md", "rs", "pl", "cc", "so", "pm"})
 # text and its target, and before a quote, bracket, brace, comma or semicolon that opens
 # another URL ("{https://...", "\"https://...", ",www.").
 _CUT_RE = re.compile(r"\]\(|[{\"'(\[,;](?=(?i:https?|ftp)://|(?i:www)\.)")
-_PAIRED = frozenset('[]{}"')
+_PAIRED_RE = re.compile(r'[\[\]{}"]')
 
 _TRAILING_PUNCT = frozenset("?!.,:*_~")
 _QUOTES = frozenset("'\"")
@@ -81,8 +81,8 @@ _LATEX_ESCAPE_RE = re.compile(r"\\([_%&#~$])")
 _PERCENT_RE = re.compile(r"%[0-9a-fA-F]{2}")
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _AUTHORITY_END_RE = re.compile(r"[/?#\\]")
-# ASCII characters a host name may hold (besides non-ASCII ones, for internationalized names).
-_HOST_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+# What a host name may hold: ASCII letters, digits, "-", "_", dots, and non-ASCII (internationalized names).
+_HOST_CHARS_RE = re.compile("[A-Za-z0-9_.\\-\u0080-\U0010ffff]*+")
 
 
 class UrlMatch(NamedTuple):
@@ -166,7 +166,7 @@ def _url_end(text: str, start: int, end: int) -> int:
     cut = _CUT_RE.search(text, start + 1, end)
     if cut:
         end = cut.start()
-    if any(ch in _PAIRED for ch in text[start:end]):
+    if _PAIRED_RE.search(text, start, end):
         end = _pairs_end(text, start, end)
     return start + len(trim_url(text[start:end]))
 
@@ -316,16 +316,22 @@ def is_valid_host(url: str) -> bool:
     scheme = _SCHEME_RE.match(url)
     rest = url[scheme.end() :] if scheme else url
     cut = _AUTHORITY_END_RE.search(rest)
-    authority = (rest[: cut.start()] if cut else rest).rpartition("@")[2]
+    return _is_valid_authority((rest[: cut.start()] if cut else rest).rpartition("@")[2])
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_valid_authority(authority: str) -> bool:
+    """``is_valid_host`` for a host with its port (lists repeat hosts: cached)."""
     if authority.startswith("["):
         return "]" in authority
     host, colon, port = authority.partition(":")
     if colon and (not port.isdigit() or int(port) > 65535):
         return False
+    if not _HOST_CHARS_RE.fullmatch(host):
+        return False
     labels = (host[:-1] if host.endswith(".") else host).split(".")
     for index, label in enumerate(labels):
-        if not label or label[0] == "-" or label[-1] == "-" or not all(ch in _HOST_ASCII or ord(ch) > 127
-                                                                      for ch in label):
+        if not label or label[0] == "-" or label[-1] == "-":
             return False
         if index >= len(labels) - 2 and ("_" in label or (label[2:4] == "--" and not _is_punycode(label))):
             return False

@@ -237,8 +237,9 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
         tracking_issue: str | None, remind_every: int | None) -> None:
     """Check every link in SOURCE files once, record it, and write the report.
 
-    SOURCE is a Hugging Face papers page saved as text, a Markdown list of papers, or
-    JSON/JSONL records with title and abstract. The run is a Prefect flow: with no
+    SOURCE is a Hugging Face papers page saved as text, a Markdown list of papers,
+    JSON/JSONL records with title and abstract, a URL list or any text; the log says how each
+    was read. The run is a Prefect flow: with no
     PREFECT_API_URL set, Prefect starts a temporary local server for it.
     """
     sources = with_daily(sources, days)
