@@ -260,6 +260,10 @@ class PaperStream(Iterator[Paper]):
             if self._on_close:
                 self._on_close()
 
+    def __del__(self) -> None:  # abandoned half-way: the file is still released
+        if not getattr(self, "_done", True):
+            self.close()
+
     @property
     def reading(self) -> Reading:
         how = URL_LIST if self._fmt == "lines" and self._url_list and self._papers else HOW[self._fmt]

@@ -53,17 +53,25 @@ def is_url_list(lines: list[str]) -> bool:
 def plain_text_format(lines: list[str], complete: bool) -> str:
     """``lines``, ``text`` or ``hf-papers`` for a text that is not a URL list, Markdown or JSON.
 
-    Several lines that each hold a URL are one paper a line. A single block is one abstract
+    Several lines that each hold a URL are one paper a line, and so are three or more under a
+    header line without one (a CSV or TSV export: ``title,url``). A single block is one abstract
     (``text``) when the sample is the whole input; a single block longer than the sample is no
     abstract, and is read a paper a line so that memory stays flat. Otherwise: title/abstract pairs.
     """
     content = [line for line in lines if line.strip()]
-    if len(content) > 1 and all(find_urls(line) for line in content):
+    if len(content) > 1 and all(find_urls(line) for line in content[1:]) and (
+            find_urls(content[0]) or len(content) > 2 and _is_table_header(content)):
         return "lines"
     blocks = sum(1 for i, line in enumerate(lines) if line.strip() and (i == 0 or not lines[i - 1].strip()))
     if blocks == 1:
         return "text" if complete else "lines"
     return "hf-papers"
+
+
+def _is_table_header(content: list[str]) -> bool:
+    """Does the first line head a CSV/TSV table: a delimiter that every line holds?"""
+    delimiter = next((d for d in "\t,;|" if d in content[0]), None)
+    return delimiter is not None and all(delimiter in line for line in content)
 
 
 def _only_urls(line: str, found: list[UrlMatch]) -> bool:

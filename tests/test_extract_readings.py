@@ -99,6 +99,14 @@ def test_lines_that_each_name_a_paper_and_its_links(tmp_path: Path) -> None:
     assert reading.how == "one paper a line (a line's links belong to it)"
 
 
+def test_a_csv_export_is_a_paper_a_row(tmp_path: Path) -> None:
+    papers, reading = read(tmp_path, "papers.csv", "title,code\nPaper A,https://github.com/a/a\n"
+                                                   "Paper B,https://github.com/b/b\n")
+    assert rows(papers) == [("title,code", []), ("Paper A", ["https://github.com/a/a"]),
+                            ("Paper B", ["https://github.com/b/b"])]
+    assert reading.format == "lines"
+
+
 def test_a_title_keeps_its_links_in_title_abstract_pairs(tmp_path: Path) -> None:
     text = ("First https://github.com/a/first\n\nAbstract without links.\n\nSecond\n\n"
             "Abstract with https://github.com/a/x.\n\nLast https://b.org/last\n")
