@@ -52,7 +52,8 @@ _PROMISE_AFTER_RE = re.compile(
 )
 # Sentence ends, skipping the abbreviations abstracts are full of; "|" separates table cells, a
 # blank line paragraphs (a single line break is where a hard-wrapped abstract was wrapped).
-_BREAK_RE = re.compile(r"[.!?。！？|;]|\n[ \t]*+\n")
+_BREAK_RE = re.compile(r"[.!?。！？|;\n]")
+_BLANK_LINE_RE = re.compile(r"[ \t]*+\n")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Eq.", "Sec.")
 
 
@@ -60,8 +61,12 @@ def _sentence_ends(text: str) -> Iterator[int]:
     """Offsets just past each sentence end in ``text``."""
     stop = len(text)
     for m in _BREAK_RE.finditer(text):
-        ch, after = m.group()[0], m.end()
-        if ch in "|\n":
+        ch, after = m.group(), m.end()
+        if ch == "\n":
+            blank = _BLANK_LINE_RE.match(text, after)
+            if blank:
+                yield blank.end()
+        elif ch == "|":
             yield after
         elif after < stop and not text[after].isspace():
             continue
