@@ -1,11 +1,13 @@
-"""Extraction throughput and memory on a synthetic corpus of Hugging Face papers page text.
+"""Extraction throughput and memory on a synthetic corpus: Hugging Face papers page text, or a URL list.
 
 Why: a daily list is small, but a backfill over years of papers is not, and extraction must
 stream. Each corpus size is read in a fresh interpreter so its peak memory is its own; if the
-reader streams, peak memory stays flat while the corpus grows.
+reader streams, peak memory stays flat while the corpus grows. The URL list (one URL a line,
+each its own paper) is the lychee-style input: issue 16 wants 250,000 links a day.
 
     .venv/bin/python bench/extract_bench.py                  # 20,000 and 100,000 abstracts
     .venv/bin/python bench/extract_bench.py --sizes 1000 5000
+    .venv/bin/python bench/extract_bench.py --corpus urls --sizes 250000
 """
 
 from __future__ import annotations
@@ -72,6 +74,29 @@ def write_corpus(path: Path, papers: int, seed: int = 20240314) -> int:
     return path.stat().st_size
 
 
+URL_FORMS = (
+    "https://github.com/{o}/{r}",
+    "https://huggingface.co/{o}/{r}",
+    "https://huggingface.co/datasets/{o}/{r}",
+    "https://{o}.github.io/{r}/",
+    "github.com/{o}/{r}",
+    "https://arxiv.org/abs/24{n:02d}.{m:05d}",
+    "www.{o}.org/{r}/index.html",
+    "https://doi.org/10.5281/zenodo.{m}",
+)
+
+
+def write_url_list(path: Path, urls: int, seed: int = 20240314) -> int:
+    """A URL list with ``urls`` lines, one URL each, written as it is generated."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as out:
+        for _ in range(urls):
+            form = rng.choice(URL_FORMS)
+            out.write(form.format(o=f"lab{rng.randint(0, 9999)}", r=f"proj-{rng.randint(0, 99999)}",
+                                  n=rng.randint(1, 12), m=rng.randint(0, 99999)) + "\n")
+    return path.stat().st_size
+
+
 def measure(path: Path) -> dict[str, float]:
     """Run in a child process: stream every paper of ``path`` and report time and memory."""
     from checks.extract import read_papers
@@ -96,7 +121,10 @@ def run_child(path: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000], help="abstracts per corpus")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000],
+                        help="abstracts (or URLs) per corpus")
+    parser.add_argument("--corpus", choices=["hf-papers", "urls"], default="hf-papers",
+                        help="hf-papers: title/abstract pairs (default); urls: a URL list, one URL a line")
     parser.add_argument("--workdir", type=Path, help="where to write corpora (default: a temporary directory)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -104,11 +132,13 @@ def main() -> None:
         print(json.dumps(measure(args.measure)))
         return
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        print(f"{'abstracts':>10} {'MB':>8} {'seconds':>8} {'MB/s':>7} {'papers/s':>9} {'links':>7} "
+        unit = "abstracts" if args.corpus == "hf-papers" else "URLs"
+        print(f"{unit:>10} {'MB':>8} {'seconds':>8} {'MB/s':>7} {'papers/s':>9} {'links':>7} "
               f"{'RSS before':>10} {'RSS peak':>9}")
+        write = write_corpus if args.corpus == "hf-papers" else write_url_list
         for size in args.sizes:
             corpus = Path(tmp) / f"corpus-{size}.txt"
-            mb = write_corpus(corpus, size) / 1e6
+            mb = write(corpus, size) / 1e6
             r = run_child(corpus)
             assert r["papers"] == size, f"read {r['papers']} papers, wrote {size}"
             print(f"{size:>10,} {mb:>8.1f} {r['seconds']:>8.1f} {mb / r['seconds']:>7.2f} "

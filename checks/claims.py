@@ -50,8 +50,10 @@ _PROMISE_AFTER_RE = re.compile(
     r"|after\s+(?:the\s+)?(?:review|acceptance|publication)|under\s+construction|TBA|TBD|not\s+yet\s+available)\b",
     re.IGNORECASE,
 )
-# Sentence ends, skipping the abbreviations abstracts are full of; "|" separates table cells.
-_BREAK_RE = re.compile(r"[.!?。！？|\n;]")
+# Sentence ends, skipping the abbreviations abstracts are full of; "|" separates table cells, a
+# blank line paragraphs (a single line break is where a hard-wrapped abstract was wrapped).
+_BREAK_RE = re.compile(r"[.!?。！？|;\n]")
+_BLANK_LINE_RE = re.compile(r"[ \t]*+\n")
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Eq.", "Sec.")
 
 
@@ -60,7 +62,11 @@ def _sentence_ends(text: str) -> Iterator[int]:
     stop = len(text)
     for m in _BREAK_RE.finditer(text):
         ch, after = m.group(), m.end()
-        if ch in "|\n":
+        if ch == "\n":
+            blank = _BLANK_LINE_RE.match(text, after)
+            if blank:
+                yield blank.end()
+        elif ch == "|":
             yield after
         elif after < stop and not text[after].isspace():
             continue

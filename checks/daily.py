@@ -8,14 +8,12 @@ them, beside whatever URLs the summary names.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 from huggingface_hub import HfApi
 
 from checks.errors import InputError
-from checks.extract import papers_from_records
-from checks.model import Paper
+from checks.extract import PaperStream, papers_from_records
 
 PREFIX = "hf-daily:"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -36,7 +34,7 @@ def daily_source(day: str) -> str:
     return PREFIX + day
 
 
-def daily_papers(source: str, endpoint: str, token: str | None = None, timeout: float = 30.0) -> Iterator[Paper]:
+def daily_papers(source: str, endpoint: str, token: str | None = None, timeout: float = 30.0) -> PaperStream:
     """The papers of one day of the feed, as the rest of paperwatch reads any other input."""
     day = source.removeprefix(PREFIX)
     api = HfApi(endpoint=endpoint, token=token or False)

@@ -16,7 +16,7 @@ import sys
 import unicodedata
 import warnings
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any, TextIO
 
 from checks.claims import (
@@ -31,6 +31,7 @@ from checks.claims import (
 )
 from checks.errors import InputError, InputWarning
 from checks.model import Link, Paper
+from checks.readings import HOW, URL_LIST, Reading, Unread
 from checks.sources import (
     READERS,
     SNIFF_BYTES,
@@ -49,6 +50,8 @@ __all__ = [
     "FORMATS",
     "OUTPUT_FORMATS",
     "IdAllocator",
+    "PaperStream",
+    "Reading",
     "extract_links",
     "format_papers",
     "paper_record",
@@ -56,6 +59,7 @@ __all__ = [
     "papers_from_text",
     "read_papers",
     "slugify",
+    "stream_text",
     "write_papers",
 ]
 
@@ -200,61 +204,122 @@ def _arxiv_of(url: str | None) -> str | None:
     return arxiv_id(classify(url)) if url else None
 
 
+class PaperStream(Iterator[Paper]):
+    """The papers of one input, as they are read, and ``reading``: how the input is being read.
+
+    An iterator (iterate it once); ``reading`` is a ``Reading`` whose counts grow as papers are
+    taken and are final (``complete``) once the stream is exhausted. ``close()`` releases the file.
+    """
+
+    def __init__(self, items: Iterator[Entry | Unread], *, source: str, fmt: str, detected: bool,
+                 ids: IdAllocator | None = None, on_close: Callable[[], None] | None = None,
+                 warn_if_empty: bool = False) -> None:
+        self._items = items
+        self._source = source
+        self._fmt = fmt
+        self._detected = detected
+        self._ids = ids or IdAllocator()
+        self._on_close = on_close
+        self._warn_if_empty = warn_if_empty
+        self._papers = self._links = 0
+        self._url_list = True  # every paper so far is one URL titled by itself
+        self._unread: dict[str, int] = {}
+        self._done = False
+
+    def __iter__(self) -> PaperStream:
+        return self
+
+    def __next__(self) -> Paper:
+        if self._done:
+            raise StopIteration
+        try:
+            for item in self._items:
+                if isinstance(item, Unread):
+                    self._unread[item.where] = self._unread.get(item.where, 0) + item.links
+                    continue
+                paper = paper_from_entry(item, self._source, self._ids)
+                self._papers += 1
+                self._links += len(paper.links)
+                self._url_list = self._url_list and len(paper.links) == 1 and paper.title == paper.links[0].url
+                return paper
+        except BaseException:
+            self.close()
+            raise
+        self.close()
+        if not self._papers and self._warn_if_empty:
+            warnings.warn(f"{self._source}: no papers found (read as {self.reading.how})", InputWarning, stacklevel=2)
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop reading and release the input (done by itself at the end of the stream)."""
+        if not self._done:
+            self._done = True
+            close = getattr(self._items, "close", None)
+            if close:
+                close()
+            if self._on_close:
+                self._on_close()
+
+    def __del__(self) -> None:  # abandoned half-way: the file is still released
+        if not getattr(self, "_done", True):
+            self.close()
+
+    @property
+    def reading(self) -> Reading:
+        how = URL_LIST if self._fmt == "lines" and self._url_list and self._papers else HOW[self._fmt]
+        return Reading(source=self._source, format=self._fmt, how=how, detected=self._detected,
+                       papers=self._papers, links=self._links, not_read=tuple(self._unread.items()),
+                       complete=self._done)
+
+
 def papers_from_records(records: Iterable[Mapping[str, Any]], *, source: str,
-                        ids: IdAllocator | None = None) -> Iterator[Paper]:
+                        ids: IdAllocator | None = None) -> PaperStream:
     """Papers from dicts with title and summary/abstract (plus optional id, github_repo, project_page).
 
     The seam for API readers such as the Hugging Face daily papers feed: yield its items here.
     """
-    ids = ids or IdAllocator()
-    for entry in entries_from_records(records, source):
-        yield paper_from_entry(entry, source, ids)
+    return PaperStream(entries_from_records(records, source), source=source, fmt="records", detected=True, ids=ids)
 
 
 def papers_from_text(text: str, *, source: str, input_format: str | None = None) -> list[Paper]:
     """Papers from an input already in memory (same formats and detection as ``read_papers``)."""
+    return list(stream_text(text, source=source, input_format=input_format))
+
+
+def stream_text(text: str, *, source: str, input_format: str | None = None) -> PaperStream:
+    """``papers_from_text`` as a ``PaperStream``, for its ``reading``."""
     fmt = _check_format(input_format, source)
     if "\x00" in text:
         raise InputError(source, "binary content (NUL characters), not a text list of papers")
-    if not text.strip():
-        return []
-    fmt = fmt or detect_format(text[:SNIFF_BYTES])
-    ids = IdAllocator()
-    return [paper_from_entry(entry, source, ids) for entry in READERS[fmt]([text], source)]
+    detected = fmt is None
+    fmt = fmt or (detect_format(text[:SNIFF_BYTES], complete=len(text) <= SNIFF_BYTES) if text.strip() else "text")
+    items: Iterator[Entry | Unread] = READERS[fmt]([text], source) if text.strip() else iter(())
+    return PaperStream(items, source=source, fmt=fmt, detected=detected)
 
 
-def read_papers(path: str | os.PathLike[str], *, input_format: str | None = None) -> Iterator[Paper]:
+def read_papers(path: str | os.PathLike[str], *, input_format: str | None = None) -> PaperStream:
     """Stream papers from a file (``"-"`` is standard input), format detected from content unless forced.
 
     Missing, unreadable, binary and empty inputs raise ``InputError`` here, before iteration;
-    bytes that are not UTF-8 are replaced and an ``InputWarning`` says so.
+    bytes that are not UTF-8 are replaced and an ``InputWarning`` says so. The stream's
+    ``reading`` says how the file was read (``Reading.summary()`` is the line to show people).
     """
     source = os.fspath(path)
     fmt = _check_format(input_format, source)
     stream = _open(source)
     try:
         head = stream.read(SNIFF_BYTES)
-        encoding = check_head(head, source, at_eof=len(head) < SNIFF_BYTES)
+        at_eof = len(head) < SNIFF_BYTES
+        encoding = check_head(head, source, at_eof=at_eof)
         chunks = decode_chunks(stream, head, source, encoding)
         first = next(chunks, "")
-        fmt = fmt or detect_format(first[:SNIFF_BYTES])
+        detected = fmt is None
+        fmt = fmt or detect_format(first[:SNIFF_BYTES], complete=at_eof)
     except BaseException:
         _close(stream)
         raise
-    return _stream_papers(itertools.chain([first], chunks), fmt, source, stream)
-
-
-def _stream_papers(chunks: Iterable[str], fmt: str, source: str, stream: IO[bytes]) -> Iterator[Paper]:
-    ids = IdAllocator()
-    count = 0
-    try:
-        for entry in READERS[fmt](chunks, source):
-            count += 1
-            yield paper_from_entry(entry, source, ids)
-    finally:
-        _close(stream)
-    if not count:
-        warnings.warn(f"{source}: no papers found (read as {fmt})", InputWarning, stacklevel=2)
+    return PaperStream(READERS[fmt](itertools.chain([first], chunks), source), source=source, fmt=fmt,
+                       detected=detected, on_close=lambda: _close(stream), warn_if_empty=True)
 
 
 def _check_format(input_format: str | None, source: str) -> str | None:

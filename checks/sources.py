@@ -1,9 +1,12 @@
 """Input readers: bytes on disk to ``Entry`` records (a title and the text that carries its links).
 
 Readers stream: they take an iterable of decoded text chunks and yield entries as soon as
-each is complete, so a 200 MB list costs the memory of one paper, not of the file. Format is
-detected from the first 64 KiB or forced by name; a new source (e.g. the Hugging Face daily
-papers API) plugs in by yielding dicts to ``entries_from_records`` or by adding to ``READERS``.
+each is complete, so a 200 MB list costs the memory of one paper, not of the file; between
+entries they may yield ``Unread`` notes for links their format deliberately leaves out (fenced
+code, comments), which the input's ``Reading`` counts. Format is detected from the first 64 KiB
+or forced by name; a new source (e.g. the Hugging Face daily papers API) plugs in by yielding
+dicts to ``entries_from_records`` or by adding to ``READERS``. Plain-text shapes and their
+readers live in ``checks.plain_text``.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import json
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import IO, Any
 
+from checks.entry import Entry
 from checks.errors import InputError, InputWarning
+from checks.plain_text import is_url_list, plain_text_format, read_lines, read_pairs, read_text
+from checks.readings import Unread
 from checks.urls import find_urls
 
 SNIFF_BYTES = 64 * 1024
@@ -26,25 +31,8 @@ MAX_LINE = 8 * 1024 * 1024  # characters; no title or abstract is this long
 MAX_RECORD = 64 * 1024 * 1024  # characters of one JSON record
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One paper as an input gives it, before its links are read.
-
-    ``text`` is where links and claims are searched (an abstract, or a Markdown item rendered
-    to text with its link targets written as ``<url>``). ``fields`` are links the input states
-    outright, as (url, claim) pairs (``github_repo``, ``project_page``).
-    """
-
-    title: str
-    text: str = ""
-    id: str | None = None
-    primary_url: str | None = None
-    fields: tuple[tuple[str, str], ...] = ()
-    line: int = 0
-    labels: tuple[tuple[str, str], ...] | None = None  # Markdown only: (link target, link text)
-
-
-Reader = Callable[[Iterable[str], str], Iterator[Entry]]
+# A reader: decoded text chunks and the input's name in, entries (and notes of links it leaves out) out.
+Reader = Callable[[Iterable[str], str], Iterator[Entry | Unread]]
 
 
 # --- bytes to text ---------------------------------------------------------------------------
@@ -127,14 +115,29 @@ _HF_MARKERS = ("Get trending papers in your email inbox", "byAK and the research
 _MD_SIGNAL_RE = re.compile(
     r"^\s{0,3}(?:#{1,6}\s|[-*+]\s+\[|\d{1,9}[.)]\s+\[|\|.*\|)|\]\((?:https?:|www\.)", re.MULTILINE
 )
+# A list item that holds a URL ("- Paper A https://github.com/a/a"); two of them make a Markdown list.
+_MD_ITEM_WITH_URL_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+\S.*?(?:https?://|www\.)", re.MULTILINE)
 
 
-def detect_format(sample: str) -> str:
-    """``json``, ``jsonl``, ``markdown`` or ``hf-papers``, judged from the start of an input."""
+# A JSON array of records or a JSON object starts so; "[1] Smith et al." or "[Paper](url)" does not.
+_JSON_ARRAY_RE = re.compile(r"\[\s*+(?:[{\]\[\"]|\Z)")
+_JSON_OBJECT_RE = re.compile(r"\{\s*+(?:[\"}]|\Z)")
+
+
+def detect_format(sample: str, *, complete: bool = True) -> str:
+    """The reader for an input, judged from its start: ``sample`` (its first 64 KiB), ``complete``
+    when the sample is the whole input.
+
+    JSON (``json``, ``jsonl``) by how it opens (``[{``, ``{"``); ``hf-papers`` for a Hugging Face papers
+    page; ``lines`` for a URL list (each line a URL, ``#`` comments allowed, bullets or not);
+    ``markdown`` for headings, tables, link syntax or list items holding URLs; otherwise the
+    plain-text shape (``plain_text.plain_text_format``): one paper a line, one paper, or
+    title/abstract pairs.
+    """
     stripped = sample.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("["):
+    if _JSON_ARRAY_RE.match(stripped):
         return "json"
-    if stripped.startswith("{"):
+    if _JSON_OBJECT_RE.match(stripped):
         first = stripped.partition("\n")[0]
         try:
             value = json.loads(first)
@@ -143,57 +146,33 @@ def detect_format(sample: str) -> str:
         return "json" if _wrapper_key(value) else "jsonl"
     if any(marker in sample for marker in _HF_MARKERS):
         return "hf-papers"
-    if _MD_SIGNAL_RE.search(sample):
+    lines = sample.splitlines()
+    if not complete and len(lines) > 1:
+        lines.pop()  # the sample may end mid-line
+    if is_url_list(lines):
+        return "lines"
+    if _MD_SIGNAL_RE.search(sample) or _has_two(_MD_ITEM_WITH_URL_RE, sample):
         return "markdown"
-    return "hf-papers"
+    return plain_text_format(lines, complete)
 
 
-# --- Hugging Face papers page text -----------------------------------------------------------
-
-_HEADER_RE = re.compile(
-    r"^(?:new|subscribe|daily papers|get trending papers in your email inbox!?|by\s*ak and the research community"
-    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?)$",
-    re.IGNORECASE,
-)
-_LONGEST_TITLE = 400
+def _has_two(pattern: re.Pattern[str], text: str) -> bool:
+    return sum(1 for _ in zip(range(2), pattern.finditer(text))) == 2
 
 
 def read_hf_papers(chunks: Iterable[str], source: str) -> Iterator[Entry]:
-    """Hugging Face papers page text: header lines, then blank-line separated title / abstract blocks."""
-    title: tuple[int, str] | None = None
-    in_header = True
-    for line_no, block in _blocks(iter_lines(chunks, source)):
-        if in_header and _HEADER_RE.match(block):
-            continue
-        in_header = False
-        if title is None:
-            if len(block) > _LONGEST_TITLE:
-                warnings.warn(f"{source}: line {line_no}: expected a title, found {len(block):,} characters; "
-                              "the title/abstract pairing may be off", InputWarning, stacklevel=2)
-            title = (line_no, block)
-            continue
-        yield Entry(title=title[1], text=block, line=title[0])
-        title = None
-    if title is not None:
-        warnings.warn(f"{source}: line {title[0]}: title with no abstract", InputWarning, stacklevel=2)
-        yield Entry(title=title[1], line=title[0])
+    """Title/abstract pairs (a Hugging Face papers page, or any text of blank-line separated blocks)."""
+    return read_pairs(iter_lines(chunks, source), source)
 
 
-def _blocks(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """Blank-line separated blocks, each with the number of its first line, lines joined by spaces."""
-    current: list[str] = []
-    start = 0
-    for number, line in enumerate(lines, 1):
-        text = line.strip()
-        if text:
-            if not current:
-                start = number
-            current.append(text)
-        elif current:
-            yield start, " ".join(current)
-            current = []
-    if current:
-        yield start, " ".join(current)
+def read_url_lines(chunks: Iterable[str], source: str) -> Iterator[Entry | Unread]:
+    """One paper a line: a URL list, or lines that each name a paper and its links."""
+    return read_lines(iter_lines(chunks, source), source)
+
+
+def read_whole_text(chunks: Iterable[str], source: str) -> Iterator[Entry]:
+    """The whole text as one paper (a single abstract, a single line)."""
+    return read_text(iter_lines(chunks, source), source)
 
 
 # --- JSON and JSON Lines ---------------------------------------------------------------------
@@ -216,13 +195,18 @@ def entries_from_records(records: Iterable[Mapping[str, Any]], source: str) -> I
         if isinstance(nested, Mapping):
             record = {**nested, **{k: v for k, v in record.items() if v not in (None, "")}}
         title = _text(record.get("title"))
-        if not title:
-            warnings.warn(f"{source}: record {number} has no title; skipped", InputWarning, stacklevel=2)
-            continue
         text = next((_text(record[k]) for k in _TEXT_KEYS if _text(record.get(k))), "")
         ident = next((_text(record[k]) for k in _ID_KEYS if _text(record.get(k))), None)
         fields = tuple((_text(record[k]), claim) for k, claim in _FIELD_KEYS if _text(record.get(k)))
         primary = _text(record.get("url")) or None
+        if not title:
+            # a record without a title still gives its links, under its id or first URL
+            first_url = primary or next((url for url, _ in fields), None) or _first_url(text)
+            title = ident or first_url or ""
+            warnings.warn(f"{source}: record {number} has no title; " + (f"titled {title!r}" if title else "skipped"),
+                          InputWarning, stacklevel=2)
+            if not title:
+                continue
         yield Entry(title=title, text=text, id=ident, primary_url=primary, fields=fields, line=number)
 
 
@@ -329,22 +313,25 @@ _RULE_RE = re.compile(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,})$")
 _ROW_RE = re.compile(r"^\s*+(?:>\s*+)*\|(?P<body>.*)$")
 _DELIMITER_RE = re.compile(r"^\s*+\|?\s*+:?-++:?\s*+(?:\|\s*+:?-++:?\s*+)*\|?\s*+$")
 _HEADING_RE = re.compile(r"^\s{0,3}(?:#{1,6}(?:\s|$)|<(?!li\b)[A-Za-z/!])")
-_LI_RE = re.compile(r"^\s*+(?:<(?:ul|ol)\b[^>]*+>\s*+)*+<li\b[^>]*+>(?P<body>.*)$", re.IGNORECASE)
+_LI_RE = re.compile(r"^\s*+(?>(?:<(?:ul|ol)\b[^>]*+>\s*+)*)<li\b[^>]*+>(?P<body>.*)$", re.IGNORECASE)
 _CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
 _TITLE_COLUMN_RE = re.compile(r"\b(?:paper|title|name|model|project)s?\b", re.IGNORECASE)
 
 
-def read_markdown(chunks: Iterable[str], source: str) -> Iterator[Entry]:
+def read_markdown(chunks: Iterable[str], source: str) -> Iterator[Entry | Unread]:
     """Markdown lists of papers: each list item or table row that links somewhere is a paper.
 
-    Items without an external link (tables of contents, prose bullets) are not papers; HTML
-    comments and fenced code are not rendered by GitHub, so their links are not read either.
+    Items without an external link (tables of contents, prose bullets) are not papers. Links
+    elsewhere are not papers' links, and are reported as not read: in headings, paragraphs and
+    table headers (navigation, badges, contacts), in HTML comments and fenced code (which GitHub
+    does not render as links).
     """
     item: list[str] = []
     item_line = 0
     header: list[str] | None = None
     pending_row: tuple[int, str] | None = None
     in_fence = in_comment = False
+    fence_line = fenced_links = 0
 
     def flush_item() -> Iterator[Entry]:
         nonlocal item
@@ -363,15 +350,21 @@ def read_markdown(chunks: Iterable[str], source: str) -> Iterator[Entry]:
                 yield entry
 
     for number, raw in enumerate(iter_lines(chunks, source), 1):
-        line, in_comment = _strip_comments(raw, in_comment)
+        line, in_comment, hidden = _strip_comments(raw, in_comment)
+        if hidden and find_urls(hidden):
+            yield Unread(UNREAD_IN_COMMENTS, len(find_urls(hidden)), number)
         if _FENCE_RE.match(line):
-            in_fence = not in_fence
+            if in_fence and fenced_links:
+                yield Unread(UNREAD_IN_CODE, fenced_links, fence_line)
+            in_fence, fence_line, fenced_links = not in_fence, number, 0
             yield from flush_item()
             continue
         if in_fence:
+            fenced_links += len(find_urls(line))
             continue
         if pending_row and _DELIMITER_RE.match(line):
             header = _cells(pending_row[1])
+            yield from _outside(render_markdown(pending_row[1])[0], pending_row[0])
             pending_row = None
             continue
         yield from flush_row()
@@ -389,19 +382,37 @@ def read_markdown(chunks: Iterable[str], source: str) -> Iterator[Entry]:
             item.append(line.strip())
         else:
             yield from flush_item()
+            if line.strip():
+                yield from _outside(render_markdown(line)[0], number)
+    if in_fence and fenced_links:
+        yield Unread(UNREAD_IN_CODE, fenced_links, fence_line)
     yield from flush_row()
     yield from flush_item()
 
 
-def _strip_comments(line: str, in_comment: bool) -> tuple[str, bool]:
-    """The line with HTML comments removed, and whether a comment is still open after it."""
+UNREAD_IN_CODE = "in fenced code"
+UNREAD_IN_COMMENTS = "in HTML comments"
+UNREAD_OUTSIDE = "outside list items and table rows (headings, paragraphs)"
+
+
+def _outside(rendered: str, line: int) -> Iterator[Unread]:
+    found = find_urls(rendered)
+    if found:
+        yield Unread(UNREAD_OUTSIDE, len(found), line)
+
+
+def _strip_comments(line: str, in_comment: bool) -> tuple[str, bool, str]:
+    """The line with HTML comments removed, whether a comment is still open after it, and the removed text."""
     out: list[str] = []
+    hidden: list[str] = []
     pos = 0
     while pos <= len(line):
         if in_comment:
             end = line.find("-->", pos)
             if end < 0:
-                return "".join(out), True
+                hidden.append(line[pos:])
+                return "".join(out), True, " ".join(hidden)
+            hidden.append(line[pos:end])
             pos, in_comment = end + 3, False
         else:
             start = line.find("<!--", pos)
@@ -410,7 +421,7 @@ def _strip_comments(line: str, in_comment: bool) -> tuple[str, bool]:
                 break
             out.append(line[pos:start])
             pos, in_comment = start + 4, True
-    return "".join(out), in_comment
+    return "".join(out), in_comment, " ".join(hidden)
 
 
 def _cells(body: str) -> list[str]:
@@ -451,10 +462,10 @@ def markdown_row(body: str, header: list[str] | None, line: int) -> Entry | None
     return Entry(title=title or primary or "", text=text, primary_url=primary, line=line, labels=labels)
 
 
-_IMAGE_RE = re.compile(r"!\[[^\[\]\n]{0,1000}+\]\(\s*+(?:<[^<>\n]*+>|[^\s()<>]*+(?:\([^\s()<>]*+\)[^\s()<>]*+)*+)"
+_IMAGE_RE = re.compile(r"!\[[^\[\]\n]{0,1000}+\]\(\s*+(?:<[^<>\n]*+>|[^\s()<>]*+(?>(?:\([^\s()<>]*+\)[^\s()<>]*+)*))"
                        r"(?:\s++\"[^\"\n]*+\")?\s*+\)")
 _LINK_RE = re.compile(r"\[(?P<text>[^\[\]\n]{0,1000}+)\]\(\s*+(?:<(?P<angle>[^<>\n]*+)>|(?P<dest>[^\s()<>]*+"
-                      r"(?:\([^\s()<>]*+\)[^\s()<>]*+)*+))(?:\s++\"[^\"\n]*+\")?\s*+\)")
+                      r"(?>(?:\([^\s()<>]*+\)[^\s()<>]*+)*)))(?:\s++\"[^\"\n]*+\")?\s*+\)")
 _ANCHOR_RE = re.compile(r"<a\b[^<>]{0,1000}?\bhref\s*+=\s*+[\"'](?P<dest>[^\"'<>\s]*+)[\"'][^<>]{0,1000}+>"
                         r"(?P<text>[^<]{0,1000}+)(?:</a\s*+>)?", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,30}+(?:\s[^<>]{0,1000}+)?/?>")
@@ -543,4 +554,6 @@ READERS: dict[str, Reader] = {
     "markdown": read_markdown,
     "json": read_json,
     "jsonl": read_jsonl,
+    "lines": read_url_lines,
+    "text": read_whole_text,
 }

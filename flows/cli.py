@@ -21,6 +21,7 @@ import click
 from checks.daily import daily_papers, daily_source, is_daily_source
 from checks.config import ConfigError, alert_config, apply_config, find_config, load_config
 from checks.errors import InputError, PaperwatchError
+from checks.extract import FORMATS
 from checks.settings import NOTIFY_ENV, AlertSettings, CheckSettings, RemapError, RemapRule
 from reports.retention import DEFAULT_KEEP_DAYS
 from reports.store import StoreError, validate_location, without_password
@@ -208,6 +209,9 @@ def with_daily(sources: tuple[str, ...], days: tuple[str, ...], error_code: int 
     return combined
 
 
+INPUT_FORMAT_HELP = ("Read every SOURCE file this way instead of judging from its content: hf-papers (title and "
+                     "abstract blocks), markdown (list items and table rows), json, jsonl, lines (one paper or URL "
+                     "a line), text (the whole file is one paper).")
 HF_DAILY_HELP = "Also read the Hugging Face daily papers of that day (YYYY-MM-DD) through the Hub API. Repeatable."
 
 
@@ -218,8 +222,7 @@ HF_DAILY_HELP = "Also read the Hugging Face daily papers of that day (YYYY-MM-DD
               help="History database: a SQLite file path, or a SQLAlchemy URL (postgresql://...).")
 @click.option("--out", default="paperwatch-report", show_default=True, metavar="DIR",
               help="Directory for index.html and report.json.")
-@click.option("--input-format", type=click.Choice(["hf-papers", "markdown", "json", "jsonl"]),
-              help="Force the input format instead of detecting it from the content.")
+@click.option("--input-format", type=click.Choice(FORMATS), help=INPUT_FORMAT_HELP)
 @click.option("--github-token-secret", metavar="BLOCK",
               help="Name of a Prefect Secret block holding the GitHub token (used when GITHUB_TOKEN is not set).")
 @click.option("--keep-days", type=click.IntRange(min=1), default=DEFAULT_KEEP_DAYS, show_default=True, metavar="N",
@@ -234,8 +237,9 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
         tracking_issue: str | None, remind_every: int | None) -> None:
     """Check every link in SOURCE files once, record it, and write the report.
 
-    SOURCE is a Hugging Face papers page saved as text, a Markdown list of papers, or
-    JSON/JSONL records with title and abstract. The run is a Prefect flow: with no
+    SOURCE is a Hugging Face papers page saved as text, a Markdown list of papers,
+    JSON/JSONL records with title and abstract, a URL list or any text; the log says how each
+    was read. The run is a Prefect flow: with no
     PREFECT_API_URL set, Prefect starts a temporary local server for it.
     """
     sources = with_daily(sources, days)
@@ -299,8 +303,7 @@ def demo(out: str) -> None:
 @click.option("--hf-daily", "days", multiple=True, metavar="YYYY-MM-DD", help=HF_DAILY_HELP)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "table"]), default="jsonl", show_default=True,
               help="jsonl: one paper per line; json: one array; table: for people.")
-@click.option("--input-format", type=click.Choice(["hf-papers", "markdown", "json", "jsonl"]),
-              help="Force the input format instead of detecting it from the content.")
+@click.option("--input-format", type=click.Choice(FORMATS), help=INPUT_FORMAT_HELP)
 @click.option("--hf-endpoint", metavar="URL", envvar="HF_ENDPOINT", show_envvar=True,
               help="Hugging Face Hub endpoint for --hf-daily. Default: https://huggingface.co.")
 def extract(sources: tuple[str, ...], days: tuple[str, ...], fmt: str, input_format: str | None,
@@ -316,6 +319,7 @@ def extract(sources: tuple[str, ...], days: tuple[str, ...], fmt: str, input_for
             found = (daily_papers(source, settings.hf_endpoint, settings.hf_token(), settings.timeout)
                      if is_daily_source(source) else read_papers(source, input_format=input_format))
             write_papers(found, sys.stdout, fmt)
+            click.echo(found.reading.summary(), err=True)  # how the input was read; stdout stays data
     except InputError as exc:
         fail(str(exc))
 

@@ -48,6 +48,7 @@ def extract_papers(sources: Sequence[str], settings: CheckSettings, input_format
             if paper.id not in seen:  # the same paper in two lists is watched once
                 seen.add(paper.id)
                 papers.append(paper)
+        get_run_logger().info("%s", found.reading.summary())  # how the input was read
     get_run_logger().info("%d papers with %d links from %d source(s)", len(papers),
                           sum(len(p.links) for p in papers), len(sources))
     return papers

@@ -27,8 +27,9 @@ SCENARIO = {
 def test_extract_reads_one_day_of_the_feed(sim: SimulatedWeb) -> None:
     result = CliRunner().invoke(main, ["extract", "--hf-daily", "2024-04-23", "--hf-endpoint", sim.hf_endpoint, "--format", "json"])
     assert result.exit_code == 0, result.output
-    papers = json.loads(result.output)
+    papers = json.loads(result.stdout)  # the papers; how the feed was read goes to stderr
     assert [(p["id"], p["title"]) for p in papers] == [("2404.00001", "A Daily Paper")]
+    assert result.stderr == "hf-daily:2024-04-23: read as paper records (title and abstract): 1 paper, 1 link\n"
     urls = [link["normalized"] for link in papers[0]["links"]]
     assert "https://huggingface.co/datasets/lab/daily-data" in urls
     # list_daily_papers leaves github_repo/project_page unset (the real API nests them), so only the summary's URLs come

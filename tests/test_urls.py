@@ -169,7 +169,7 @@ def test_bare_forms_are_urls(text: str, expected: str) -> None:
         "we use torch.nn at v1.5",
         "mail chengxin1998@stu.pku.edu.cn for help",
         "x@github.com/a",
-        "api.github.com/repos/a/b",
+        "we query api.github.com/repos/a/b daily",
         "the U.S. and the U.K. at large",
         "http:// and https:// alone",
     ],
@@ -293,3 +293,114 @@ def test_reserved_first_segments_are_not_owners(url: str) -> None:
 def test_project_families(url: str, family: str | None, name: str | None) -> None:
     link = classify(url)
     assert (link.kind, link.family, link.name) == (LinkKind.PROJECT, family, name)
+
+
+# --- real-world text classes (issue 14) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Code: [code](https://github.com/a/b).", ["https://github.com/a/b"]),
+        ("[https://github.com/a/b](https://github.com/a/b)", ["https://github.com/a/b", "https://github.com/a/b"]),
+        ("see [github.com/a/b](https://github.com/a/b) now", ["github.com/a/b", "https://github.com/a/b"]),
+        ("![teaser](https://a.github.io/p/teaser.png) and [demo](https://huggingface.co/spaces/a/d)",
+         ["https://a.github.io/p/teaser.png", "https://huggingface.co/spaces/a/d"]),
+        ("[![stars](https://img.shields.io/x)](https://github.com/d/d)",
+         ["https://img.shields.io/x", "https://github.com/d/d"]),
+        ("[wiki](https://en.wikipedia.org/wiki/Foo_(bar)) more", ["https://en.wikipedia.org/wiki/Foo_(bar)"]),
+        ("[https://x.org/a](#section)", ["https://x.org/a"]),
+        ("[code](https://github.com/a/b)[data](https://huggingface.co/datasets/a/d)",
+         ["https://github.com/a/b", "https://huggingface.co/datasets/a/d"]),
+    ],
+)
+def test_markdown_link_syntax_inside_an_abstract_is_split_at_the_brackets(text: str, expected: list[str]) -> None:
+    assert urls(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://-github.com/a/b", "https://github-.com/a", "https://a..b.org/x", "https://.example.org",
+        "www.-bad.org/x", "https://ab--cd.com/x", "https://xn--zz.com/", "https://example_.org/x",
+        "https://example.c_om/", "http://example.org:99999/", "https://", "https://./x",
+    ],
+)
+def test_hosts_that_cannot_exist_are_not_urls(text: str) -> None:
+    assert urls(f"code at {text} now") == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://xn--bndnis-fr-krankenhuser-i5b27cha.de/x", "https://my_host.example.org/x",
+        "https://r3---sn-4g5e6nsz.googlevideo.com/v", "https://5b0ee223b312746c1659db3f--chat.netlify.com/docs/",
+        "http://a--b.com/", "https://bündnis-für-krankenhäuser.de/x", "http://localhost:8000/x", "http://[::1]:80/",
+    ],
+)
+def test_unusual_hosts_that_can_exist_are_urls(url: str) -> None:
+    assert urls(f"code at {url} now") == [url]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http://foo.com/blah_blah_{I'm_king} is it", "http://foo.com/blah_blah_{I'm_king}"),
+        ('see http://foo.com/blah_"doublequoted" now', 'http://foo.com/blah_"doublequoted"'),
+        ("see http://foo.com/blah_'singlequoted' now", "http://foo.com/blah_'singlequoted'"),
+        ("see http://foo.com/blah_[other] now", "http://foo.com/blah_[other]"),
+        ("{see http://foo.com/x}", "http://foo.com/x"),
+        ('"see http://foo.com/x".', "http://foo.com/x"),
+        ("'see http://foo.com/x'.", "http://foo.com/x"),
+        ("[see http://foo.com/x].", "http://foo.com/x"),
+        (r"\href{https://github.com/a/b}{our code}", "https://github.com/a/b"),
+        ("see https://x.org/a}{b}", "https://x.org/a"),
+        ('{"url": "https://x.org/a", "b": 1}', "https://x.org/a"),
+        ("see https://x.org/a'?'", "https://x.org/a"),
+    ],
+)
+def test_pairs_inside_a_path_stay_and_an_unmatched_closer_ends_the_url(text: str, expected: str) -> None:
+    assert urls(text) == [expected]
+
+
+def test_urls_glued_by_commas_quotes_or_braces_are_two_urls() -> None:
+    assert urls("mirrors: https://a.org/x,https://b.org/y") == ["https://a.org/x", "https://b.org/y"]
+    assert urls('["https://a.org/x","https://b.org/y"]') == ["https://a.org/x", "https://b.org/y"]
+    assert urls("https://a.org/x;www.b.org") == ["https://a.org/x", "www.b.org"]
+    # a URL inside a URL's query or path is part of it
+    assert urls("https://web.archive.org/web/2020/https://x.org/a") == ["https://web.archive.org/web/2020/https://x.org/a"]
+    assert urls("https://x.org/r?to=https://y.org/") == ["https://x.org/r?to=https://y.org/"]
+
+
+def test_www_hosts_are_kept_as_written() -> None:
+    assert urls("Demo at www.example.org/demo.") == ["www.example.org/demo"]
+    assert urls("Demo at WWW.Example.org") == ["WWW.Example.org"]
+    assert normalize("www.example.org/demo") == "https://www.example.org/demo"
+    assert normalize("WWW.Example.org") == "https://www.example.org"
+
+
+def test_ftp_urls_are_found() -> None:
+    """Data in biology papers still lives on FTP; the page checker reports it skipped, never lost."""
+    assert urls("Data: ftp://ftp.ncbi.nlm.nih.gov/genomes/x.") == ["ftp://ftp.ncbi.nlm.nih.gov/genomes/x"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("example.org/papers", ["example.org/papers"]),
+        ("a\n> example.org\nb", ["example.org"]),
+        ("1. example.org", ["example.org"]),
+        ("GOOGLE.COM.", ["GOOGLE.COM"]),
+        ("Code: <example.org>", ["example.org"]),
+    ],
+)
+def test_a_bare_domain_that_opens_a_line_is_a_url(text: str, expected: list[str]) -> None:
+    assert urls(text) == expected
+
+
+def test_a_bare_domain_in_mid_sentence_still_needs_a_cue() -> None:
+    assert urls("We compare example.org models\nand GOOGLE.COM results") == []
+    assert urls("on MNIST.It shows") == []
+    # a Markdown item opening with a product name: the name is no link, its target is
+    assert urls("talkd.ai dialog <https://github.com/talkdai/dialog>") == ["https://github.com/talkdai/dialog"]
+    assert urls("Booking.com is the largest travel site") == []

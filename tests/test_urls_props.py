@@ -64,8 +64,9 @@ _path = st.lists(_segment, max_size=4).map(lambda segs: "".join("/" + s for s in
 _balanced = st.sampled_from(["", "_(x)", "(v2)", "/a_(b)"])
 _query = st.sampled_from(["", "?id=1", "?q=a+b&x=2", "#intro"])
 
-scheme_urls = st.builds(lambda s, h, p, b, q: f"{s}://{h}{p}{b}{q}", st.sampled_from(["https", "http"]), _host,
-                        _path, _balanced, _query)
+# a balanced pair belongs to the path: "https://x.org_(x)" would name a host that cannot exist
+scheme_urls = st.builds(lambda s, h, p, b, q: f"{s}://{h}{p or ('/' if b else '')}{b}{q}",
+                        st.sampled_from(["https", "http"]), _host, _path, _balanced, _query)
 bare_urls = st.builds(lambda host, owner, repo: f"{host}/{owner}/{repo}",
                       st.sampled_from(["github.com", "huggingface.co", "hf.co"]), _label, _segment)
 any_url = scheme_urls | bare_urls | st.builds(lambda h, p: f"www.{h}{p}", _host, _path)
