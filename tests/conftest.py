@@ -18,6 +18,14 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
 
 import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# Property tests draw the same examples on every run, so CI is reproducible and a red run is the
+# code's doing; HYPOTHESIS_PROFILE=explore draws fresh ones to hunt for new failures (and keeps
+# what it finds in .hypothesis/ for the next run).
+hypothesis_settings.register_profile("paperwatch", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "paperwatch"))
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from checks.errors import InputError
@@ -26,6 +26,7 @@ tricky_text = st.lists(st.sampled_from(_TRICKY) | st.text(max_size=5), max_size=
 
 @SETTINGS
 @given(tricky_text)
+@example("www.https://https://")  # once read as a link whose normalized form lost its slashes
 def test_extract_links_never_crashes_and_links_are_well_formed(text: str) -> None:
     links = extract_links(text)
     assert len({link.normalized for link in links}) == len(links)
