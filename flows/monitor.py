@@ -38,8 +38,11 @@ from reports.store import Store, StoreError
 
 
 @task(name="extract papers", cache_policy=NO_CACHE)
-def extract_papers(sources: Sequence[str], settings: CheckSettings, input_format: str | None = None) -> list[Paper]:
+def extract_papers(sources: Sequence[str], settings: CheckSettings,
+                   input_format: str | None = None) -> tuple[list[Paper], list[dict[str, Any]]]:
+    """The papers of every source (each paper once), and how each source was read (``Reading.to_dict()``)."""
     papers: list[Paper] = []
+    readings: list[dict[str, Any]] = []
     seen: set[str] = set()
     for source in sources:
         found = (daily_papers(source, settings.hf_endpoint, settings.hf_token(), settings.timeout) if is_daily_source(source)
@@ -49,9 +52,10 @@ def extract_papers(sources: Sequence[str], settings: CheckSettings, input_format
                 seen.add(paper.id)
                 papers.append(paper)
         get_run_logger().info("%s", found.reading.summary())  # how the input was read
+        readings.append(found.reading.to_dict())
     get_run_logger().info("%d papers with %d links from %d source(s)", len(papers),
                           sum(len(p.links) for p in papers), len(sources))
-    return papers
+    return papers, readings
 
 
 def source_digest(sources: Sequence[str]) -> str:
@@ -63,11 +67,13 @@ def source_digest(sources: Sequence[str]) -> str:
 
 
 @task(name="start run", cache_policy=NO_CACHE)
-def start_run(db: str, sources: Sequence[str], papers: Sequence[Paper], flow_run_id: str | None) -> int:
-    """The run row, its owner and its papers in one transaction: never a run without its watched set."""
+def start_run(db: str, sources: Sequence[str], papers: Sequence[Paper], flow_run_id: str | None,
+              readings: Sequence[dict[str, Any]] = ()) -> int:
+    """The run row, its owner, its papers and how its inputs were read in one transaction: never a
+    run without its watched set."""
     store = Store.open(db)
     try:
-        return store.start_run(list(sources), source_digest(sources), flow_run_id, watched=papers)
+        return store.start_run(list(sources), source_digest(sources), flow_run_id, watched=papers, readings=readings)
     finally:
         store.close()
 
@@ -151,8 +157,8 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     if github_token_secret and not check_settings.github_token():
         load_token_secret(github_token_secret, check_settings.github_token_env)
 
-    papers = extract_papers(sources, check_settings, input_format)
-    run_id = start_run(db, sources, untraversed(papers), flow_run.get_id())
+    papers, readings = extract_papers(sources, check_settings, input_format)
+    run_id = start_run(db, sources, untraversed(papers), flow_run.get_id(), readings)
     try:
         result = _check_record_report(db, run_id, out, papers, check_settings, shards=shards,
                                       shard_deployment=shard_deployment, github_token_secret=github_token_secret)

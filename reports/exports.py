@@ -107,8 +107,11 @@ def summary_markdown(report: dict[str, Any]) -> str:
     lines = [f"## paperwatch: run {int(run['id'])}, {md_text(started)} UTC", ""]
     lines.append(f"**{summary['papers']} papers** ({summary['papers_with_links']} with links), {summary['links']} links checked"
                  + ("; **the monitor could not reach the web**: unchecked links are unknown, not dead." if run.get("offline") else "."))
+    readings = [md_text(reading.get("summary"), 300) for reading in run.get("readings") or [] if reading.get("summary")]
     sources = [md_text(source, 80) for source in run.get("sources") or []]
-    if sources:
+    if readings:
+        lines += [""] + [f"- {line}" for line in readings]
+    elif sources:
         lines.append(f"Sources: {', '.join(sources)}.")
     for note in run.get("notes") or []:
         lines += ["", f"> {md_text(note, 300)}"]

@@ -32,7 +32,8 @@ from reports.transitions import VERDICT_DAYS, compare_runs
 from reports.headline import ATTENTION, ATTENTION_NOTES, attention, attention_rank, facet_figures, figures_of, headline
 from reports.verdicts import AVAILABLE, FACETS, CitedObservation, Outcome, facet_order, link_verdict, paper_verdict
 
-REPORT_SCHEMA_VERSION = 3  # 3: summary.facets (available, split) replaces the "working" shares; paper.attention
+REPORT_SCHEMA_VERSION = 3  # 3: summary.facets (available, split) replaces the "working" shares; paper.attention;
+# run.readings (how each input was read)
 # 2: verdict.models; verdict.data and the data shares count datasets only
 HISTORY_RUNS = 14
 STATE_ORDER = [s.value for s in State]
@@ -96,6 +97,7 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS) ->
         "run": {
             "id": run.id, "started_at": run.started_at, "finished_at": run.finished_at, "status": run.status,
             "offline": run.offline, "sources": run.sources, "notes": run.notes, "flow_run_id": run.flow_run_id,
+            "readings": store.readings_of_run(run_id),
         },
         "summary": {
             "papers": len(paper_entries),

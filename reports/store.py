@@ -1,6 +1,6 @@
 """The history store: every run, paper, link and observation, in SQLite or any SQLAlchemy URL.
 
-Schema (version 2), readable in one screen:
+Schema (version 3), readable in one screen:
 
     meta             key, value                          -- schema_version lives here
     runs             id, started_at, finished_at, flow_run_id, sources, source_digest,
@@ -13,6 +13,7 @@ Schema (version 2), readable in one screen:
     observations     id, run_id, link_id, state, reason, checker, status_code, final_url,
                      error, elapsed_ms, attempts, suggested_url, evidence, details, checked_at
     daily_summaries  link_id, day, state, seen, first_at, last_at  -- pruned observations (v2)
+    run_readings     run_id, position, source, reading        -- how each input was read  (v3)
 
 Times are UTC ISO-8601 text, so they sort and read the same in every database.
 
@@ -44,7 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 from checks.model import Evidence, Observation, Paper, State
 from reports.retention import DEFAULT_KEEP_DAYS, DaySummary, cutoff, merge, spread
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Runs whose observations make up a link's history: a killed run's committed observations are
 # real checks; a failed run's are not trusted. Only finished ones are rolled into summaries.
@@ -150,10 +151,21 @@ daily_summaries = sa.Table(
     sa.Column("last_at", sa.String(40), nullable=False),
 )
 
+# --- version 3 ---
+
+run_readings = sa.Table(
+    "run_readings", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("reading", sa.JSON, nullable=False),  # checks.readings.Reading.to_dict()
+)
+
 # A table is never changed after the version that created it; a later version adds tables (or
 # alters in its own migration, and then gives the earlier versions frozen copies of their tables).
 V1_TABLES = (meta, runs, papers, links, paper_links, run_papers, observations)
 V2_TABLES = (run_owners, daily_summaries)
+V3_TABLES = (run_readings,)
 
 
 def _create_v1(conn: Connection) -> None:
@@ -168,8 +180,13 @@ def _v1_to_v2(conn: Connection) -> None:
         _label_interrupted(conn, run_id, "found running when the database was upgraded to schema 2")
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """How each input of a run was read (format, what a paper is, what was left out): older runs have none."""
+    metadata.create_all(conn, tables=list(V3_TABLES))
+
+
 # Explicit, ordered migrations: version N is reached by running MIGRATIONS[N] on version N-1.
-MIGRATIONS = {1: _create_v1, 2: _v1_to_v2}
+MIGRATIONS = {1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3}
 
 
 class StoreError(Exception):
@@ -490,9 +507,10 @@ class Store:
     # --- writing -------------------------------------------------------------------------------
 
     def start_run(self, sources: Sequence[str], source_digest: str | None = None, flow_run_id: str | None = None,
-                  watched: Sequence[Paper] = ()) -> int:
-        """Create the run with its owner and watched papers in one transaction, and label earlier
-        runs whose process is gone as interrupted."""
+                  watched: Sequence[Paper] = (), readings: Sequence[dict[str, Any]] = ()) -> int:
+        """Create the run with its owner, watched papers and how its inputs were read
+        (``Reading.to_dict()`` each) in one transaction, and label earlier runs whose process is
+        gone as interrupted."""
         me = Owner.current()
         stamp = now_iso()
         with self._write() as conn:
@@ -505,6 +523,9 @@ class Store:
             self._label_gone_runs(conn, run_id, me)
             if watched:
                 self._record_papers(conn, run_id, watched, stamp)
+            if readings:
+                conn.execute(sa.insert(run_readings), [dict(run_id=run_id, position=i, source=str(r.get("source")), reading=dict(r))
+                                                       for i, r in enumerate(readings)])
         return run_id
 
     def _label_gone_runs(self, conn: Connection, new_run: int, me: Owner) -> None:
@@ -647,6 +668,13 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [self._run_record(row) for row in reversed(rows)]
+
+    def readings_of_run(self, run_id: int) -> list[dict[str, Any]]:
+        """How each input of the run was read (``Reading.to_dict()``), in the order given; [] before schema 3."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(run_readings.c.reading).where(run_readings.c.run_id == run_id)
+                                .order_by(run_readings.c.position)).scalars().all()
+        return [dict(row) for row in rows]
 
     def papers_of_run(self, run_id: int) -> list[tuple[str, str, list[CitedLink]]]:
         """(paper id, title, cited links) for each paper the run watched, in input order."""

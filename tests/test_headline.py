@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
+from checks.readings import HOW, Reading
 from reports.alerts import RunFacts, build_digest
 from reports.headline import ATTENTION, attention, facet_figures, figures_of, headline
 from reports.report import build_report, render_html, write_report
@@ -104,7 +105,9 @@ def history(tmp_path: Path) -> tuple[Store, int]:
     start = datetime(2026, 12, 1, 6, tzinfo=timezone.utc)
     run = 0
     for day in range(3):
-        run = store.start_run(["lists/papers.md"], watched=PAPERS)
+        reading = Reading("lists/papers.md", "markdown", HOW["markdown"], papers=len(PAPERS), links=14,
+                          not_read=(("in fenced code", 1),), complete=True)
+        run = store.start_run(["lists/papers.md"], watched=PAPERS, readings=[reading.to_dict()])
         when = (start + timedelta(days=day)).isoformat()
         with store.engine.begin() as conn:  # the runs happened a day apart
             conn.execute(sa.update(runs).where(runs.c.id == run).values(started_at=when))
@@ -190,6 +193,8 @@ def test_the_header_names_the_sources_as_typed(history: tuple[Store, int]) -> No
     html = render_html(build_report(store, run))
     header = _text(html[html.index("<header>"):html.index("</header>")])
     assert "sources: lists/papers.md" in header
+    assert ("lists/papers.md: read as Markdown (a paper per list item or table row with a link): 13 papers, 14 links; "
+            "not read: 1 link in fenced code") in header  # how the file was read, so a surprising count explains itself
 
 
 def test_attention_reads_link_verdicts_before_facet_words() -> None:

@@ -303,7 +303,7 @@ def test_a_version_1_database_is_migrated_with_its_data(db: str) -> None:
     engine.dispose()
 
     store = Store.open(db)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     assert store.run(first).status == "completed" and store.run(first).counts == {"alive": 1, "dead": 1}
     assert store.run(second).status == "interrupted" and store.run(second).counts == {"dead": 1}
     assert "upgraded to schema 2" in store.run(second).notes[-1]
@@ -318,8 +318,24 @@ def test_a_version_1_database_is_migrated_with_its_data(db: str) -> None:
     assert query(db, "select count(*) from daily_summaries") == [(0,)]
     store.close()
     Store.open(db).close()  # opening again changes nothing
-    assert query(db, "select value from meta") == [("2",)]
+    assert query(db, "select value from meta") == [("3",)]
     assert_consistent(db)
+
+
+def test_a_version_2_database_gains_the_readings_of_its_runs(db: str) -> None:
+    engine = sa.create_engine(database_url(db))
+    with engine.begin() as conn:
+        MIGRATIONS[1](conn)
+        MIGRATIONS[2](conn)
+        conn.execute(sa.insert(meta).values(key="schema_version", value="2"))
+    old = Store(engine).start_run(["v2.md"], watched=papers())  # written by version 2: no readings
+    engine.dispose()
+    store = Store.open(db)
+    reading = {"source": "urls.txt", "format": "lines", "summary": "urls.txt: read as a URL list (one URL a line): 3 papers, 3 links"}
+    new = store.start_run(["urls.txt"], watched=papers(), readings=[reading])
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.readings_of_run(old) == [] and store.readings_of_run(new) == [reading]
+    store.close()
 
 
 def test_a_database_from_a_newer_paperwatch_is_refused_in_one_line(db: str) -> None:
