@@ -59,13 +59,30 @@ def plain_text_format(lines: list[str], complete: bool) -> str:
     abstract, and is read a paper a line so that memory stays flat. Otherwise: title/abstract pairs.
     """
     content = [line for line in lines if line.strip()]
-    if len(content) > 1 and all(find_urls(line) for line in content[1:]) and (
+    if len(content) > 1 and all(find_urls(line) for line in content[1:]) and not _wrapped_prose(content) and (
             find_urls(content[0]) or len(content) > 2 and _is_table_header(content)):
         return "lines"
     blocks = sum(1 for i, line in enumerate(lines) if line.strip() and (i == 0 or not lines[i - 1].strip()))
     if blocks == 1:
         return "text" if complete else "lines"
     return "hf-papers"
+
+
+def _wrapped_prose(content: list[str]) -> bool:
+    """Is this one paragraph broken over lines ("…data at" / "https://…"), not a line per paper?
+
+    A line that stops mid-sentence (on a letter or a comma, not on its URL) and is continued by a
+    lower-case word or a URL on the next line is prose; "Title https://…" lines each stand alone.
+    """
+    for line, after in zip(content, content[1:]):
+        end = line.rstrip()
+        found = find_urls(end)
+        if found and found[-1].end == len(end):
+            continue  # the line ends on its URL
+        head = after.lstrip()
+        if (end[-1:].isalpha() or end.endswith(",")) and (head[:1].islower() or head.lower().startswith(("http", "www."))):
+            return True
+    return False
 
 
 def _is_table_header(content: list[str]) -> bool:

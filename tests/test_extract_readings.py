@@ -91,6 +91,17 @@ def test_a_single_paragraph_is_one_paper_with_all_its_links(tmp_path: Path) -> N
     assert reading.format == "text"
 
 
+def test_a_paragraph_wrapped_so_that_every_line_holds_a_url_is_still_one_paper(tmp_path: Path) -> None:
+    text = ("We present X. Code is available at https://github.com/x/y and data at\n"
+            "https://huggingface.co/datasets/x/z. A demo is at https://x.github.io/demo and\n"
+            "more at www.x.org.\n")
+    papers, reading = read(tmp_path, "abstract.txt", text)
+    assert rows(papers) == [("We present X. Code is available at",
+                             ["https://github.com/x/y", "https://huggingface.co/datasets/x/z", "https://x.github.io/demo",
+                              "www.x.org"])]
+    assert reading.format == "text" and [link.claim for link in papers[0].links][:2] == ["code", "data"]
+
+
 def test_lines_that_each_name_a_paper_and_its_links(tmp_path: Path) -> None:
     papers, reading = read(tmp_path, "papers.txt", "Paper A https://github.com/a/a\n"
                                                    "Paper B: https://github.com/b/b https://huggingface.co/b/b\n")
