@@ -25,13 +25,13 @@ table (``remind_every``, ``tracking_issue = "owner/repo"``, ``tracking_label``).
 from __future__ import annotations
 
 import dataclasses
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from checks.errors import PaperwatchError
 from checks.hosts import HostPolicy
+from checks.patterns import user_pattern_problem
 from checks.settings import AlertSettings, CheckSettings, RemapError, RemapRule
 
 CONFIG_NAMES = ("paperwatch.toml",)
@@ -94,10 +94,9 @@ def apply_config(settings: CheckSettings, data: dict[str, Any], source: str) -> 
         else:
             raise ConfigError(f"config {source}: unknown key {key!r}")
     for pattern in changes.get("exclude", ()) + changes.get("include", ()):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"config {source}: bad regex {pattern!r} ({exc})") from None
+        problem = user_pattern_problem(pattern)
+        if problem:
+            raise ConfigError(f"config {source}: regex {pattern!r}: {problem}")
     return dataclasses.replace(settings, **changes)
 
 

@@ -22,6 +22,8 @@ from urllib.parse import urljoin, urlsplit
 
 import ada_url
 
+from checks.patterns import user_pattern_problem
+
 
 class RemapError(ValueError):
     """A remap rule that cannot be parsed."""
@@ -181,10 +183,9 @@ class RemapRule:
         parts = text.strip().split(None, 1)
         if len(parts) != 2:
             raise RemapError(f"remap rule {text!r}: expected 'REGEX REPLACEMENT'")
-        try:
-            re.compile(parts[0])
-        except re.error as exc:
-            raise RemapError(f"remap rule {text!r}: bad regex: {exc}") from None
+        problem = user_pattern_problem(parts[0])
+        if problem:
+            raise RemapError(f"remap rule {text!r}: {problem}")
         return cls(parts[0], parts[1])
 
     @functools.cached_property
