@@ -31,7 +31,7 @@ from checks.settings import AlertSettings, CheckSettings
 from flows.batches import check_links, completed_state, untraversed
 from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
 from reports.alerts import process_run
-from reports.headline import figures_of, headline
+from reports.headline import figures_of, first_line
 from reports.report import build_report, write_report
 from reports.retention import DEFAULT_KEEP_DAYS
 from reports.store import Store, StoreError
@@ -167,7 +167,7 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
         raise
     _publish_artifacts(result)
     logger.info("run %d: report written to %s", run_id, result["html"])
-    result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings, headline(figures_of(result["summary"])))
+    result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings, first_line(figures_of(result["summary"])))
     prune_history(db, keep_days)
     return completed_state(result)
 

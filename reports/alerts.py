@@ -65,7 +65,7 @@ class RunFacts:
     checked: int  # links the run tried to check (skipped ones left out)
     unknown: int
     notes: tuple[str, ...] = ()
-    headline: str | None = None  # the report's first line (reports.headline), in the page's words and numbers
+    headline: str | None = None  # the report's first line (reports.headline.first_line), the page's words and numbers
 
     @classmethod
     def of(cls, run: RunRecord) -> "RunFacts":
@@ -97,7 +97,7 @@ class Digest:
     title: str
     items: tuple[DigestItem, ...] = ()
     notice: str | None = None  # the "could not check" text, for a run that announces no link
-    headline: str | None = None  # "code available for 21 of 28 papers linking code (75 %); …"
+    headline: str | None = None  # "Code available for 21 of 28 papers linking code (75 %); …."
 
     def sections(self) -> list[tuple[str, list[DigestItem]]]:
         return [(heading, [i for i in self.items if i.change == change]) for change, heading in SECTIONS
@@ -106,7 +106,7 @@ class Digest:
     def _intro(self) -> str:
         intro = f"Run {self.run_id}, started {_when(self.started_at)}."
         if self.headline:
-            intro += f" {self.headline[:1].upper()}{self.headline[1:]}."
+            intro += f" {self.headline}"
         return intro
 
     def text(self) -> str:
@@ -457,7 +457,7 @@ def process_run(db: str, run_id: int, settings: AlertSettings, *, github_api_url
                 github_token: str | None = None, headline: str | None = None) -> AlertOutcome:
     """Decide, send and record the alerts of one finished run (once: a second call sends nothing).
 
-    ``headline`` is the report's first line (``reports.headline.headline``): a digest opens with it.
+    ``headline`` is the report's first line (``reports.headline.first_line``): a digest opens with it.
     """
     store = Store.open(db)
     try:

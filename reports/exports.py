@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from reports.headline import ATTENTION, figures_of, headline
+from reports.headline import ATTENTION, figures_of, first_line
 from reports.markdown import md_code, md_text
 
 CSV_COLUMNS = (
@@ -115,13 +115,10 @@ def summary_markdown(report: dict[str, Any]) -> str:
         lines.append(f"Sources: {', '.join(sources)}.")
     for note in run.get("notes") or []:
         lines += ["", f"> {md_text(note, 300)}"]
+    lines += ["", md_text(first_line(figures_of(summary)), 500)]
     rows = _facet_rows(summary)
     if rows:
-        first = headline(figures_of(summary))
-        lines += ["", md_text(first[:1].upper() + first[1:], 500) + ".", ""]
-        lines += _table(["papers linking", "available now", "share", "split"], rows, "|---|---:|---:|---|")
-    else:
-        lines += ["", "No paper links code, data, models or a demo."]
+        lines += [""] + _table(["papers linking", "available now", "share", "split"], rows, "|---|---:|---:|---|")
     needs = summary.get("attention") or {}
     problems = [(word, needs[word]) for word in ATTENTION[:5] if needs.get(word)]
     if problems:

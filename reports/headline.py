@@ -35,12 +35,16 @@ class FacetFigures:
         """The available share as people read it: "75 %", or "–" when no paper links the facet."""
         return f"{round(100 * self.available / self.linked)} %" if self.linked else "–"
 
+    @property
+    def noun(self) -> str:
+        """What a paper links, in a sentence: "code", "data", "models", "a demo"."""
+        return FACET_NOUNS[self.facet]
+
     def sentence(self) -> str:
         """ "code available for 21 of 28 papers linking code (75 %)" """
-        noun = FACET_NOUNS[self.facet]
         if not self.linked:
-            return f"no paper links {noun}"
-        return f"{self.facet} available for {self.available:,} of {self.linked:,} papers linking {noun} ({self.share})"
+            return f"no paper links {self.noun}"
+        return f"{self.facet} available for {self.available:,} of {self.linked:,} papers linking {self.noun} ({self.share})"
 
     def split_text(self) -> str:
         """ "active 1 · stale 18 · archived 2 · dead 3" """
@@ -83,6 +87,12 @@ def headline(figures: Mapping[str, FacetFigures]) -> str:
     """One line for titles and digests: each linked facet's available share, code first."""
     parts = [figures[facet].sentence() for facet in FACETS if figures[facet].linked]
     return "; ".join(parts) if parts else "no paper links code, data, models or a demo"
+
+
+def first_line(figures: Mapping[str, FacetFigures]) -> str:
+    """``headline`` as the sentence that opens summary.md and the alert digest ("Code available for …")."""
+    text = headline(figures)
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 # --- what each paper needs from a maintainer ----------------------------------------------------

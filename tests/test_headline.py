@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from checks.readings import HOW, Reading
 from reports.alerts import RunFacts, build_digest
-from reports.headline import ATTENTION, attention, facet_figures, figures_of, headline
+from reports.headline import ATTENTION, attention, facet_figures, figures_of, first_line, headline
 from reports.report import build_report, render_html, write_report
 from reports.store import Store, runs
 from reports.transitions import compare_runs
@@ -181,7 +181,7 @@ def test_summary_json_and_digest_use_the_pages_words_and_numbers(history: tuple[
             assert f"{figures.share} {facet} available now: {figures.available} of {figures.linked} papers" in page
 
     comparison = compare_runs(store, run - 1, run)
-    facts = RunFacts(run, "2026-12-03T06:00:00+00:00", False, 11, 1, headline=line)
+    facts = RunFacts(run, "2026-12-03T06:00:00+00:00", False, 11, 1, headline=first_line(figures_of(report["summary"])))
     digest = build_digest(facts, comparison.transitions, {LOST.normalized: ["Code lost this run"]})
     assert digest is not None
     assert "Code available for 5 of 10 papers linking code (50 %); data available for 1 of 3 papers linking data (33 %)." in digest.text()
