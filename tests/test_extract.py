@@ -12,6 +12,7 @@ import pytest
 
 import checks.extract
 import checks.sources as sources
+import checks.text_stream as text_stream
 from checks.errors import InputError, InputWarning, PaperwatchError
 from checks.extract import (
     IdAllocator,
@@ -274,7 +275,7 @@ def test_json_array_streams_across_chunk_boundaries(tmp_path: Path, monkeypatch:
                for i in range(50)]
     path.write_text(json.dumps(records, ensure_ascii=False))
     monkeypatch.setattr(sources, "SNIFF_BYTES", 5)
-    monkeypatch.setattr(sources, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(text_stream, "CHUNK_BYTES", 7)
     monkeypatch.setattr("checks.extract.SNIFF_BYTES", 5)
     papers = list(read_papers(path))
     assert [p.id for p in papers] == [f"id{i}" for i in range(50)]
@@ -388,8 +389,8 @@ def test_utf8_bom_and_utf16(tmp_path: Path) -> None:
 
 
 def test_absurdly_long_line_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "MAX_LINE", 1000)
-    monkeypatch.setattr(sources, "CHUNK_BYTES", 100)
+    monkeypatch.setattr(text_stream, "MAX_LINE", 1000)
+    monkeypatch.setattr(text_stream, "CHUNK_BYTES", 100)
     path = tmp_path / "long.txt"
     path.write_text("title\n\n" + "x" * 5000)
     with pytest.raises(InputError, match=r"long.txt: line 3 is longer than"):
@@ -410,7 +411,7 @@ def test_a_file_with_no_papers_warns(tmp_path: Path) -> None:
 
 
 def test_read_papers_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(text_stream, "CHUNK_BYTES", 4096)
     path = tmp_path / "many.txt"
     path.write_text("".join(f"Paper {i}\n\nCode at https://github.com/o/r{i}.\n\n" for i in range(20000)))
     opened: list[io.BufferedReader] = []

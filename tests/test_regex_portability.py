@@ -100,7 +100,7 @@ def test_no_possessive_repeat_over_a_group(module: str) -> None:
 
 def test_the_html_list_that_3_11_2_lost_is_read() -> None:
     """The observed failure, on whatever Python runs the tests."""
-    from checks.sources import _LI_RE
+    from checks.markdown_source import _LI_RE
 
     for line in ('<ul><li><a href="https://github.com/f/f">Paper F</a></li>', "<ol class='x'> <li>G</li></ol>"):
         match = _LI_RE.match(line)
