@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from flows.batches import CheckedBatch
+from flows.batch_plan import CheckedBatch
 from reports.store import Store
 
 metadata = sa.MetaData()

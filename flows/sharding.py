@@ -29,8 +29,8 @@ from checks.model import Link
 from checks.plan import CheckPlan
 from checks.settings import CheckSettings
 from flows import shard_results
-from flows.batches import (BATCH_SIZE, CheckedBatch, CheckOutcome, RunProgress, by_host, check_links, chunks, merge,
-                           page_links, plan_batches, run_batches, unchecked, untraversed)
+from flows.batch_plan import BATCH_SIZE, CheckedBatch, CheckOutcome, by_host, chunks, page_links, plan_batches
+from flows.batches import RunProgress, check_links, merge, run_batches, unchecked, untraversed
 
 SHARD_DEPLOYMENT = "check-shard/paperwatch-shard"
 SHARD_TIMEOUT = 6 * 3600  # seconds the parent waits for its children before calling their links unknown

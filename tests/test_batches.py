@@ -19,7 +19,8 @@ from checks.extract import read_papers
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from checks.plan import plan_checks
 from checks.settings import CheckSettings, RemapRule
-from flows.batches import CheckedBatch, CheckOutcome, check_links, plan_batches
+from flows.batch_plan import CheckedBatch, CheckOutcome, plan_batches
+from flows.batches import check_links
 from flows.ingest import feed_days
 from flows.sharding import plan_shards
 from simweb import SimulatedWeb
