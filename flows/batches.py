@@ -302,7 +302,7 @@ def check_links(plan: CheckPlan, settings: CheckSettings, previous: Mapping[str,
 def completed_state(result: Mapping[str, Any]) -> RunState:
     """The flow run's final state: Completed, saying how many links could not be checked; calling
     the flow still returns ``result``."""
-    unknown = int(result["summary"]["by_state"].get("unknown", 0))
+    unknown = int(result["summary"]["by_state"].get(State.UNKNOWN, 0))
     offline = " (offline)" if result.get("offline") else ""
     message = f"completed with {unknown} unknown{offline}" if unknown else f"completed: {result['summary']['links']} links checked"
     return Completed(message=message, data=dict(result))

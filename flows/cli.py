@@ -22,6 +22,7 @@ from checks.daily import daily_papers, daily_source, is_daily_source
 from checks.config import ConfigError, alert_config, apply_config, find_config, load_config
 from checks.errors import InputError, PaperwatchError
 from checks.extract import FORMATS
+from checks.model import State
 from checks.settings import NOTIFY_ENV, AlertSettings, CheckSettings, RemapError, RemapRule
 from reports.retention import DEFAULT_KEEP_DAYS
 from reports.store import StoreError, validate_location, without_password
@@ -353,8 +354,7 @@ def check(urls: tuple[str, ...], input_file: str | None, fmt: str, config: str |
     if fmt == "json":
         click.echo(json.dumps({
             "offline": result.offline, "notes": list(result.notes),
-            "summary": {state: sum(o.state.value == state for o in result.observations)
-                        for state in ("alive", "moved", "dead", "blocked", "error", "skipped", "unknown")},
+            "summary": {state.value: sum(o.state is state for o in result.observations) for state in State},
             "results": [o.to_dict() for o in result.observations],
         }, indent=2))
     else:
@@ -363,7 +363,7 @@ def check(urls: tuple[str, ...], input_file: str | None, fmt: str, config: str |
         for o in result.observations:
             status = str(o.evidence.status_code) if o.evidence.status_code is not None else "-"
             click.echo(f"{o.state.value:<8} {status:>4}  {o.url}  {o.reason}")
-    if any(o.state.value == "dead" for o in result.observations):
+    if any(o.state is State.DEAD for o in result.observations):
         sys.exit(EXIT_DEAD)
 
 
