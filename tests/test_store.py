@@ -96,6 +96,37 @@ def test_a_second_observation_of_a_link_in_one_run_is_refused(db: str) -> None:
     store.close()
 
 
+def held(db: str) -> bool:
+    """Whether a store still holds the database: SQLite keeps its write-ahead log file while any
+    connection is open; PostgreSQL lists a session besides the one asking."""
+    if is_sqlite(db):
+        return Path(f"{db}-wal").exists()
+    return query(db, "select count(*) from pg_stat_activity where datname = current_database() "
+                     "and pid <> pg_backend_pid()") != [(0,)]
+
+
+def let_go(db: str) -> bool:
+    deadline = time.monotonic() + 10
+    while held(db):  # a closed PostgreSQL session leaves the server's list a moment after its client let go
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_store_is_closed_when_its_block_ends_in_an_error(db: str) -> None:
+    """``with Store.open(db) as store:`` lets go of the database on every way out."""
+    with pytest.raises(RuntimeError, match="stopped half-way"):
+        with Store.open(db) as store:
+            run = store.start_run(["a"], watched=papers())
+            assert held(db)
+            raise RuntimeError("stopped half-way")
+    assert let_go(db)
+    with Store.open(db) as store:  # what the block committed stays
+        assert store.run(run).status == "running"
+    assert let_go(db)
+
+
 # --- processes that die, processes that overlap --------------------------------------------------
 
 CHILD = textwrap.dedent("""
