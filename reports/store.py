@@ -94,6 +94,8 @@ def _link_ids(conn: Connection, names: Iterable[str]) -> dict[str, int]:
 
 
 class Store:
+    """One history database: open it with ``Store.open`` (which upgrades its schema), use it in a ``with`` block."""
+
     def __init__(self, engine: Engine, name: str | None = None):
         self.engine = engine
         self.name = name or engine.url.render_as_string(hide_password=True)
