@@ -137,22 +137,21 @@ def store_build_seconds(report: dict[str, Any], db: Path) -> float:
     from reports.report import build_report
     from reports.store import Store
 
-    store = Store.open(str(db))
-    papers = [Paper(id=p["id"], title=p["title"], links=tuple(Link(url=link["url"], normalized=link["normalized"], kind=LinkKind(link["kind"]))
-                                                              for link in p["links"])) for p in report["papers"]]
-    links = {link["normalized"]: link for p in report["papers"] for link in p["links"]}
-    run_id = 0
-    for i in range(3):
-        run_id = store.start_run(["papers.jsonl"])
-        store.record_papers(run_id, papers)
-        store.record_observations(run_id, [Observation(url=url, state=State(link["history"][-3 + i]["state"]), reason=link["reason"],
-                                                       checker=link["checker"], evidence=Evidence(status_code=link["evidence"]["status_code"]),
-                                                       details=link["details"]) for url, link in links.items()])
-        store.finish_run(run_id, status="completed", offline=False, notes=[])
-    started = time.perf_counter()
-    build_report(store, run_id)
-    elapsed = time.perf_counter() - started
-    store.close()
+    with Store.open(str(db)) as store:
+        papers = [Paper(id=p["id"], title=p["title"], links=tuple(Link(url=link["url"], normalized=link["normalized"], kind=LinkKind(link["kind"]))
+                                                                  for link in p["links"])) for p in report["papers"]]
+        links = {link["normalized"]: link for p in report["papers"] for link in p["links"]}
+        run_id = 0
+        for i in range(3):
+            run_id = store.start_run(["papers.jsonl"])
+            store.record_papers(run_id, papers)
+            store.record_observations(run_id, [Observation(url=url, state=State(link["history"][-3 + i]["state"]), reason=link["reason"],
+                                                           checker=link["checker"], evidence=Evidence(status_code=link["evidence"]["status_code"]),
+                                                           details=link["details"]) for url, link in links.items()])
+            store.finish_run(run_id, status="completed", offline=False, notes=[])
+        started = time.perf_counter()
+        build_report(store, run_id)
+        elapsed = time.perf_counter() - started
     return elapsed
 
 

@@ -71,39 +71,27 @@ def start_run(db: str, sources: Sequence[str], papers: Sequence[Paper], flow_run
               readings: Sequence[dict[str, Any]] = ()) -> int:
     """The run row, its owner, its papers and how its inputs were read in one transaction: never a
     run without its watched set."""
-    store = Store.open(db)
-    try:
+    with Store.open(db) as store:
         return store.start_run(list(sources), source_digest(sources), flow_run_id, watched=papers, readings=readings)
-    finally:
-        store.close()
 
 
 @task(name="load stored repository metadata", cache_policy=NO_CACHE)
 def stored_metadata(db: str, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
-    store = Store.open(db)
-    try:
+    with Store.open(db) as store:
         return store.latest_details(urls)
-    finally:
-        store.close()
 
 
 @task(name="record observations", cache_policy=NO_CACHE)
 def record_observations(db: str, run_id: int, observations: Sequence[Observation]) -> int:
-    store = Store.open(db)
-    try:
+    with Store.open(db) as store:
         return store.record_observations(run_id, observations)
-    finally:
-        store.close()
 
 
 @task(name="finish run and write report", cache_policy=NO_CACHE)
 def finish_and_report(db: str, run_id: int, out: str, offline: bool, notes: Sequence[str]) -> dict[str, Any]:
-    store = Store.open(db)
-    try:
+    with Store.open(db) as store:
         store.finish_run(run_id, status="completed", offline=offline, notes=notes)
         report = build_report(store, run_id)
-    finally:
-        store.close()
     paths = write_report(report, out)
     return {"run_id": run_id, "html": str(paths.html), "json": str(paths.json), "summary": report["summary"],
             "changes": report["changes"], "offline": offline, "notes": list(notes)}
@@ -205,11 +193,8 @@ def prune_history(db: str, keep_days: int) -> None:
     written, so a failure here is a warning, never a failed run."""
     logger = get_run_logger()
     try:
-        store = Store.open(db)
-        try:
+        with Store.open(db) as store:
             pruned = store.prune(keep_days)
-        finally:
-            store.close()
     except (StoreError, SQLAlchemyError) as exc:
         logger.warning("history not pruned: %s", str(exc).splitlines()[0])
         return
@@ -232,12 +217,9 @@ def mark_failed(db: str, run_id: int) -> None:
     stopped = isinstance(exc, (KeyboardInterrupt, SystemExit))
     why = f" ({type(exc).__name__})" if exc is not None else ""
     try:
-        store = Store.open(db)
-        try:
+        with Store.open(db) as store:
             store.finish_run(run_id, status="interrupted" if stopped else "failed", offline=False,
                              notes=[f"the run {'was interrupted' if stopped else 'failed'}{why} before its report was written"])
-        finally:
-            store.close()
     except StoreError as error:
         get_run_logger().warning("run %d could not be marked as ended: %s", run_id, error)
 

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from checks.settings import AlertSettings
 from reports.markdown import md_text, md_url, one_line
+from reports.schema import alert_log
 from reports.store import RunRecord, Store
 from reports.tracking_issue import DeadLink, IssueResult, sync_tracking_issue
 from reports.transitions import compare_runs
@@ -349,20 +350,6 @@ def send_digest(digest: Digest, targets: Sequence[str]) -> list[Delivery]:
 
 # --- the alert log ----------------------------------------------------------------------------
 
-metadata = sa.MetaData()
-alert_log = sa.Table(
-    "alert_log", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, nullable=False, unique=True),
-    sa.Column("recorded_at", sa.String(40), nullable=False),
-    sa.Column("outcome", sa.String(32), nullable=False),  # digest, quiet, could not check, could not check (repeat)
-    sa.Column("title", sa.Text),
-    sa.Column("items", sa.JSON, nullable=False, default=list),  # [{url, change}]
-    sa.Column("deliveries", sa.JSON, nullable=False, default=list),  # [{channel (redacted), ok, error}]
-    sa.Column("tracking_issue", sa.JSON),  # {action, number, url, error}
-)
-
-
 @dataclass(frozen=True)
 class LogEntry:
     run_id: int
@@ -379,11 +366,10 @@ class LogEntry:
 
 
 class AlertLog:
-    """What each run decided and sent; its own table beside the store's, created on first use."""
+    """What each run decided and sent, in the store's ``alert_log`` table (``reports.schema``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, checkfirst=True)
 
     def _read(self, query: sa.Select[Any]) -> list[LogEntry]:
         with self.engine.connect() as conn:
@@ -459,11 +445,8 @@ def process_run(db: str, run_id: int, settings: AlertSettings, *, github_api_url
 
     ``headline`` is the report's first line (``reports.headline.first_line``): a digest opens with it.
     """
-    store = Store.open(db)
-    try:
+    with Store.open(db) as store:
         return _process(store, run_id, settings, github_api_url, github_token, headline)
-    finally:
-        store.close()
 
 
 def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url: str,

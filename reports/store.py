@@ -1,402 +1,52 @@
 """The history store: every run, paper, link and observation, in SQLite or any SQLAlchemy URL.
 
-Schema (version 3), readable in one screen:
+``Store`` writes a run (start, papers, observations in batches, finish, prune) and reads history
+back (runs, watched papers, link histories, observations); use it as ``with Store.open(db) as
+store:`` so it is closed on every way out. Its neighbours hold the rest: the tables and the
+schema at a glance in ``reports.schema``, the versioned upgrade steps in ``reports.migrations``,
+locations, engines and the write lock in ``reports.database``, which process owns a run (and
+labelling runs whose process is gone as interrupted) in ``reports.run_owner``, and the chunked
+IN (...) queries in ``reports.queries``.
 
-    meta             key, value                          -- schema_version lives here
-    runs             id, started_at, finished_at, flow_run_id, sources, source_digest,
-                     status (running|completed|failed|interrupted), offline, notes, counts
-    run_owners       run_id, host, boot_id, pid, process_start  -- which process runs it   (v2)
-    papers           id, title, source, first_seen, last_seen
-    links            id, normalized, kind, first_seen
-    paper_links      paper_id, link_id, url, claim, promise     -- a paper cites a link
-    run_papers       run_id, paper_id                           -- the watched set of a run
-    observations     id, run_id, link_id, state, reason, checker, status_code, final_url,
-                     error, elapsed_ms, attempts, suggested_url, evidence, details, checked_at
-    daily_summaries  link_id, day, state, seen, first_at, last_at  -- pruned observations (v2)
-    run_readings     run_id, position, source, reading        -- how each input was read  (v3)
-
-Times are UTC ISO-8601 text, so they sort and read the same in every database.
-
-Every write is one transaction that first takes the database's write lock (SQLite
-``BEGIN IMMEDIATE``, a PostgreSQL transaction-level advisory lock), so two runs on one database
-queue for a moment instead of colliding, and a process killed at any point leaves either the
-whole batch or none of it. A run row stays ``running`` until it is finished; the next run to
-start labels it ``interrupted`` once its owning process is gone.
+Every write is one transaction holding the database's write lock (``reports.database``), so a
+process killed at any point leaves either the whole batch or none of it. A run row stays
+``running`` until it is finished; the next run to start labels it ``interrupted`` once its
+owning process is gone.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timezone
+from types import TracebackType
 from typing import Any
 
-import json
-
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from checks.model import Evidence, Observation, Paper, State
+from reports.database import (StoreError, check_file, database_url, first_line, make_engine, shown_location, url_of,
+                              validate_location, without_password, write_transaction)
+from reports.migrations import upgrade, version_of
+from reports.queries import delete_in, select_in, state_counts
 from reports.retention import DEFAULT_KEEP_DAYS, DaySummary, cutoff, merge, spread
+from reports.run_owner import Owner, label_gone_runs, record_owner
+from reports.schema import (SCHEMA_VERSION, daily_summaries, links, observations, paper_links, papers, run_papers,
+                            run_readings, runs)
 
-SCHEMA_VERSION = 3
+__all__ = ["CitedLink", "PruneResult", "RunRecord", "SCHEMA_VERSION", "Store", "StoreError", "database_url", "now_iso",
+           "shown_location", "validate_location", "without_password"]
 
 # Runs whose observations make up a link's history: a killed run's committed observations are
 # real checks; a failed run's are not trusted. Only finished ones are rolled into summaries.
 HISTORY_STATUSES = ("completed", "interrupted", "running")
 SUMMARIZED_STATUSES = ("completed", "interrupted")
-# A run owned by a process on another machine cannot be probed: it is presumed dead after this.
-FOREIGN_RUN_STALE = timedelta(hours=24)
-BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's write transaction
-PG_WRITE_LOCK = 0x7061_7065  # advisory lock key ("pape") serializing paperwatch writers on PostgreSQL
-PG_CONNECT_TIMEOUT = 10
-
-metadata = sa.MetaData()
-
-meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False))
-
-runs = sa.Table(
-    "runs", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("started_at", sa.String(40), nullable=False),
-    sa.Column("finished_at", sa.String(40)),
-    sa.Column("flow_run_id", sa.String(64)),
-    sa.Column("sources", sa.JSON, nullable=False),
-    sa.Column("source_digest", sa.String(64)),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("offline", sa.Boolean, nullable=False, default=False),
-    sa.Column("notes", sa.JSON, nullable=False, default=list),
-    sa.Column("counts", sa.JSON, nullable=False, default=dict),
-)
-
-papers = sa.Table(
-    "papers", metadata,
-    sa.Column("id", sa.String(200), primary_key=True),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("source", sa.Text),
-    sa.Column("first_seen", sa.String(40), nullable=False),
-    sa.Column("last_seen", sa.String(40), nullable=False),
-)
-
-links = sa.Table(
-    "links", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("normalized", sa.Text, nullable=False, unique=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("first_seen", sa.String(40), nullable=False),
-)
-
-paper_links = sa.Table(
-    "paper_links", metadata,
-    sa.Column("paper_id", sa.String(200), sa.ForeignKey("papers.id"), primary_key=True),
-    sa.Column("link_id", sa.Integer, sa.ForeignKey("links.id"), primary_key=True),
-    sa.Column("url", sa.Text, nullable=False),
-    sa.Column("claim", sa.String(32)),
-    sa.Column("promise", sa.Boolean, nullable=False, default=False),
-    sa.Column("position", sa.Integer, nullable=False, default=0),
-)
-
-run_papers = sa.Table(
-    "run_papers", metadata,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
-    sa.Column("paper_id", sa.String(200), sa.ForeignKey("papers.id"), primary_key=True),
-    sa.Column("position", sa.Integer, nullable=False),
-)
-
-observations = sa.Table(
-    "observations", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
-    sa.Column("link_id", sa.Integer, sa.ForeignKey("links.id"), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("checker", sa.String(16), nullable=False),
-    sa.Column("status_code", sa.Integer),
-    sa.Column("final_url", sa.Text),
-    sa.Column("error", sa.Text),
-    sa.Column("elapsed_ms", sa.Integer),
-    sa.Column("attempts", sa.Integer, nullable=False, default=1),
-    sa.Column("suggested_url", sa.Text),
-    sa.Column("evidence", sa.JSON, nullable=False, default=dict),
-    sa.Column("details", sa.JSON, nullable=False, default=dict),
-    sa.Column("checked_at", sa.String(40), nullable=False),
-    sa.UniqueConstraint("run_id", "link_id", name="one_observation_per_link_per_run"),
-    sa.Index("observations_by_link", "link_id", "run_id"),
-)
-
-# --- version 2 ---
-
-run_owners = sa.Table(
-    "run_owners", metadata,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
-    sa.Column("host", sa.String(255), nullable=False),
-    sa.Column("boot_id", sa.String(64)),
-    sa.Column("pid", sa.Integer, nullable=False),
-    sa.Column("process_start", sa.String(32)),
-)
-
-daily_summaries = sa.Table(
-    "daily_summaries", metadata,
-    sa.Column("link_id", sa.Integer, sa.ForeignKey("links.id"), primary_key=True),
-    sa.Column("day", sa.String(10), primary_key=True),
-    sa.Column("state", sa.String(16), primary_key=True),
-    sa.Column("seen", sa.Integer, nullable=False),
-    sa.Column("first_at", sa.String(40), nullable=False),
-    sa.Column("last_at", sa.String(40), nullable=False),
-)
-
-# --- version 3 ---
-
-run_readings = sa.Table(
-    "run_readings", metadata,
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
-    sa.Column("position", sa.Integer, primary_key=True),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("reading", sa.JSON, nullable=False),  # checks.readings.Reading.to_dict()
-)
-
-# A table is never changed after the version that created it; a later version adds tables (or
-# alters in its own migration, and then gives the earlier versions frozen copies of their tables).
-V1_TABLES = (meta, runs, papers, links, paper_links, run_papers, observations)
-V2_TABLES = (run_owners, daily_summaries)
-V3_TABLES = (run_readings,)
-
-
-def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=list(V1_TABLES))
-
-
-def _v1_to_v2(conn: Connection) -> None:
-    """Owners and daily summaries. A run left ``running`` by a version-1 process has no owner to
-    probe; runs are not left open across an upgrade, so it is labelled interrupted now."""
-    metadata.create_all(conn, tables=list(V2_TABLES))
-    for (run_id,) in conn.execute(sa.select(runs.c.id).where(runs.c.status == "running")).all():
-        _label_interrupted(conn, run_id, "found running when the database was upgraded to schema 2")
-
-
-def _v2_to_v3(conn: Connection) -> None:
-    """How each input of a run was read (format, what a paper is, what was left out): older runs have none."""
-    metadata.create_all(conn, tables=list(V3_TABLES))
-
-
-# Explicit, ordered migrations: version N is reached by running MIGRATIONS[N] on version N-1.
-MIGRATIONS = {1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3}
-
-
-class StoreError(Exception):
-    """The history database cannot be opened or used; the message is one line naming it."""
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
-
-
-# --- locations: paths, URLs, drivers, passwords ---------------------------------------------------
-
-_PASSWORDS: dict[str, str] = {}  # password-free --db URL -> its password, for this process only
-
-
-def database_url(db: str) -> str:
-    """A path becomes a SQLite URL; ``postgresql://`` (or ``postgres://``) uses psycopg 3;
-    any other ``scheme://`` is taken as a SQLAlchemy URL."""
-    if "://" not in db:
-        return f"sqlite:///{Path(db).expanduser().absolute()}"
-    scheme, rest = db.split("://", 1)
-    if scheme in ("postgresql", "postgres"):
-        return f"postgresql+psycopg://{rest}"
-    return db
-
-
-def shown_location(db: str) -> str:
-    """``db`` as messages may show it: never with its password."""
-    if "://" not in db:
-        return db
-    try:
-        return sa.engine.make_url(db).render_as_string(hide_password=True)
-    except (sa.exc.ArgumentError, ValueError):
-        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", db)
-
-
-def without_password(db: str) -> str:
-    """The ``--db`` value to hand to the flow (Prefect stores flow parameters): the password
-    stays in this process, where ``Store.open`` finds it again by the password-free URL."""
-    if "://" not in db:
-        return db
-    try:
-        url = sa.engine.make_url(db)
-    except (sa.exc.ArgumentError, ValueError):
-        return db
-    if url.password is None:
-        return db
-    bare = sa.engine.URL.create(url.drivername, url.username, None, url.host, url.port, url.database,
-                                url.query).render_as_string(hide_password=False)
-    _PASSWORDS[bare] = str(url.password)
-    return bare
-
-
-def _url(db: str) -> sa.engine.URL:
-    try:
-        url = sa.engine.make_url(database_url(db))
-    except (sa.exc.ArgumentError, ValueError):
-        raise StoreError(f"--db {shown_location(db)}: not a valid database URL") from None
-    if url.password is None and db in _PASSWORDS:
-        url = url.set(password=_PASSWORDS[db])
-    return url
-
-
-def _first_line(exc: BaseException, secret: str | None = None) -> str:
-    """A driver error as one line, without the password should a driver ever echo it."""
-    inner = getattr(exc, "orig", None) or exc
-    lines = str(inner).strip().splitlines()
-    text = f"{type(inner).__name__}: {lines[0] if lines else ''}".rstrip(": ")
-    return text.replace(secret, "***") if secret else text
-
-
-def _json_loads(text: str | bytes) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # what only Python's json writes (NaN, Infinity) is still read back
-        return json.loads(text)
-
-
-def _engine(db: str) -> Engine:
-    """An engine for ``db`` with paperwatch's transaction rules, or a one-line StoreError."""
-    url = _url(db)
-    shown = shown_location(db)
-    # orjson (a Prefect dependency) decodes the JSON columns (details, evidence) several times faster:
-    # reading back a large history for the report is mostly that decoding
-    options: dict[str, Any] = {"json_deserializer": _json_loads}
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
-        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT}
-    try:
-        engine = sa.create_engine(url, **options)
-    except sa.exc.NoSuchModuleError:
-        raise StoreError(f"--db {shown}: unknown database type {url.drivername!r}") from None
-    except ImportError:
-        hint = " (pip install 'paperwatch[postgres]')" if url.get_backend_name() == "postgresql" else ""
-        raise StoreError(f"--db {shown}: the database driver {url.get_driver_name()!r} is not installed{hint}") from None
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_connect)
-        sa.event.listen(engine, "begin", _sqlite_begin)
-    return engine
-
-
-def _check_file(db: str) -> None:
-    path = Path(db).expanduser()
-    if path.is_dir():
-        raise StoreError(f"--db {db}: is a directory, expected a database file path")
-    if path.exists():
-        with path.open("rb") as handle:
-            header = handle.read(16)
-        if header and header != b"SQLite format 3\x00":
-            raise StoreError(f"--db {db}: exists but is not a SQLite database")
-        if not os.access(path, os.W_OK):
-            raise StoreError(f"--db {db}: database file is not writable")
-        return
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise StoreError(f"--db {db}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise StoreError(f"--db {db}: directory {parent} is not writable")
-
-
-def validate_location(db: str) -> None:
-    """Fail early, in one line, on a path that cannot hold a SQLite history database, or a URL
-    whose driver is missing or whose server cannot be reached. Creates nothing."""
-    if "://" not in db:
-        _check_file(db)
-        return
-    engine = _engine(db)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"--db {shown_location(db)}: cannot connect ({_first_line(exc, _url(db).password)})") from None
-    finally:
-        engine.dispose()
-
-
-# --- which process owns a run ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Owner:
-    """A process as another process can recognise it later: host, boot, pid and start time."""
-
-    host: str
-    boot_id: str | None
-    pid: int
-    process_start: str | None
-
-    @classmethod
-    def current(cls) -> "Owner":
-        pid = os.getpid()
-        stat = _proc_stat(pid)
-        return cls(socket.gethostname(), _boot_id(), pid, stat[1] if stat else None)
-
-
-def _boot_id() -> str | None:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
-    except OSError:
-        return None
-
-
-def _proc_stat(pid: int) -> tuple[str, str] | None:
-    """(state letter, start time in clock ticks since boot) from Linux /proc, or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[0], fields[19]
-
-
-def _process_alive(pid: int, process_start: str | None) -> bool | None:
-    """Whether that very process still runs on this host; None when this system cannot tell."""
-    if Path("/proc/self/stat").exists():
-        stat = _proc_stat(pid)
-        if stat is None or stat[0] in ("Z", "X"):  # gone, or a zombie nobody has reaped yet
-            return False
-        return process_start is None or stat[1] == process_start  # same pid, another process: reused
-    if os.name != "posix":
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _why_gone(owner: Any, started_at: str, me: Owner, now: datetime) -> str | None:
-    """Why a ``running`` run's process is known to be gone, or None while it may still be running."""
-    stale = now - datetime.fromisoformat(started_at) > FOREIGN_RUN_STALE
-    if owner.host is None:
-        return "its process is unknown" if stale else None
-    where = f"pid {owner.pid} on {owner.host}"
-    if owner.host == me.host and owner.boot_id and me.boot_id and owner.boot_id != me.boot_id:
-        return f"{where} ended when the host restarted"
-    alive = _process_alive(owner.pid, owner.process_start) if owner.host == me.host else None
-    if alive is None:  # another machine's process, or a system without /proc or signals: only time tells
-        hours = FOREIGN_RUN_STALE.total_seconds() / 3600
-        return f"{where} had not finished it {hours:g} hours after it started" if stale else None
-    return None if alive else f"{where} ended before finishing it"
-
-
-def _label_interrupted(conn: Connection, run_id: int, why: str) -> None:
-    """A run whose process is gone: ``interrupted``, with the counts of what it did commit."""
-    counts = dict(conn.execute(sa.select(observations.c.state, sa.func.count())
-                               .where(observations.c.run_id == run_id).group_by(observations.c.state)).all())
-    notes = conn.execute(sa.select(runs.c.notes).where(runs.c.id == run_id)).scalar() or []
-    conn.execute(sa.update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(
-        status="interrupted", counts=counts, notes=[*notes, f"interrupted: {why}"]))
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -437,22 +87,31 @@ class PruneResult:
     days: int
 
 
+def _link_ids(conn: Connection, names: Iterable[str]) -> dict[str, int]:
+    """The ids of those normalized URLs that are stored."""
+    return dict(select_in(conn, names, lambda chunk: sa.select(links.c.normalized, links.c.id)
+                                                     .where(links.c.normalized.in_(chunk))))
+
+
 class Store:
+    """One history database: open it with ``Store.open`` (which upgrades its schema), use it in a ``with`` block."""
+
     def __init__(self, engine: Engine, name: str | None = None):
         self.engine = engine
         self.name = name or engine.url.render_as_string(hide_password=True)
 
     @classmethod
     def open(cls, db: str) -> "Store":
+        """The store at ``db``, its schema brought up to date; close it, best with ``with Store.open(db) as store:``."""
         if "://" not in db:
-            _check_file(db)
-        store = cls(_engine(db), shown_location(db))
+            check_file(db)
+        store = cls(make_engine(db), shown_location(db))
         try:
             store.migrate()
         except sa.exc.SQLAlchemyError as exc:
             store.close()
             raise StoreError(f"--db {store.name}: cannot open the history database "
-                             f"({_first_line(exc, _url(db).password)})") from None
+                             f"({first_line(exc, url_of(db).password)})") from None
         except StoreError:
             store.close()
             raise
@@ -461,34 +120,20 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.close()
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """One transaction holding the database's write lock: concurrent runs take turns, and a
-        killed process leaves the whole transaction or none of it."""
-        try:
-            with self.engine.connect() as conn:
-                conn.execution_options(paperwatch_write=True)
-                with conn.begin():
-                    if conn.dialect.name == "postgresql":
-                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(BUSY_TIMEOUT_MS)}")
-                        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_WRITE_LOCK)))
-                    yield conn
-        except sa.exc.OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(exc.orig):
-                raise StoreError(f"--db {self.name}: another process kept the history database locked for over "
-                                 f"{BUSY_TIMEOUT_MS / 1000:g} s; try again once it has finished") from None
-            raise StoreError(f"--db {self.name}: cannot write to the history database ({_first_line(exc)})") from None
-
-    @staticmethod
-    def _version(conn: Connection) -> int:
-        if not sa.inspect(conn).has_table("meta"):
-            return 0
-        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
-        return int(value) if value else 0
+        with write_transaction(self.engine, self.name) as conn:
+            yield conn
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
-            return self._version(conn)
+            return version_of(conn)
 
     def migrate(self) -> None:
         """Bring the schema to SCHEMA_VERSION in one transaction; a second process waits and finds it done."""
@@ -499,10 +144,7 @@ class Store:
         if current == SCHEMA_VERSION:
             return
         with self._write() as conn:
-            for version in range(self._version(conn) + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[version](conn)
-                conn.execute(sa.delete(meta).where(meta.c.key == "schema_version"))
-                conn.execute(sa.insert(meta).values(key="schema_version", value=str(version)))
+            upgrade(conn)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -518,9 +160,8 @@ class Store:
                 started_at=stamp, sources=list(sources), source_digest=source_digest, flow_run_id=flow_run_id,
                 status="running", offline=False, notes=[], counts={}))
             run_id = int(result.inserted_primary_key[0])
-            conn.execute(sa.insert(run_owners).values(run_id=run_id, host=me.host, boot_id=me.boot_id, pid=me.pid,
-                                                      process_start=me.process_start))
-            self._label_gone_runs(conn, run_id, me)
+            record_owner(conn, run_id, me)
+            label_gone_runs(conn, run_id, me, datetime.now(timezone.utc))
             if watched:
                 self._record_papers(conn, run_id, watched, stamp)
             if readings:
@@ -528,25 +169,15 @@ class Store:
                                                        for i, r in enumerate(readings)])
         return run_id
 
-    def _label_gone_runs(self, conn: Connection, new_run: int, me: Owner) -> None:
-        query = (sa.select(runs.c.id, runs.c.started_at, run_owners.c.host, run_owners.c.boot_id, run_owners.c.pid,
-                           run_owners.c.process_start)
-                 .select_from(runs.outerjoin(run_owners, run_owners.c.run_id == runs.c.id))
-                 .where(runs.c.status == "running", runs.c.id != new_run))
-        now = datetime.now(timezone.utc)
-        for row in conn.execute(query).all():
-            why = _why_gone(row, row.started_at, me, now)
-            if why:
-                _label_interrupted(conn, row.id, f"{why}; noticed at {now.isoformat()} by run {new_run}")
-
     def record_papers(self, run_id: int, watched: Sequence[Paper]) -> None:
         """Upsert papers and links and remember which papers this run watches (one transaction)."""
         with self._write() as conn:
             self._record_papers(conn, run_id, watched, now_iso())
 
     def _record_papers(self, conn: Connection, run_id: int, watched: Sequence[Paper], stamp: str) -> None:
-        link_ids = self._link_ids(conn, {link.normalized: str(link.kind) for p in watched for link in p.links}, stamp)
-        existing = set(conn.execute(sa.select(papers.c.id).where(papers.c.id.in_([p.id for p in watched]))).scalars())
+        link_ids = self._add_links(conn, {link.normalized: str(link.kind) for p in watched for link in p.links}, stamp)
+        existing = {row.id for row in select_in(conn, [p.id for p in watched],
+                                                lambda chunk: sa.select(papers.c.id).where(papers.c.id.in_(chunk)))}
         for position, paper in enumerate(watched):
             if paper.id in existing:
                 conn.execute(sa.update(papers).where(papers.c.id == paper.id).values(title=paper.title, last_seen=stamp))
@@ -560,18 +191,14 @@ class Store:
                 conn.execute(sa.insert(paper_links), rows)
             conn.execute(sa.insert(run_papers).values(run_id=run_id, paper_id=paper.id, position=position))
 
-    def _link_ids(self, conn: Connection, kinds: dict[str, str], stamp: str) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        names = list(kinds)
-        for start in range(0, len(names), 500):
-            chunk = names[start:start + 500]
-            ids.update(conn.execute(sa.select(links.c.normalized, links.c.id).where(links.c.normalized.in_(chunk))).all())
-        missing = [dict(normalized=n, kind=kinds[n], first_seen=stamp) for n in names if n not in ids]
+    @staticmethod
+    def _add_links(conn: Connection, kinds: dict[str, str], stamp: str) -> dict[str, int]:
+        """The ids of these normalized URLs (kind of each), inserting the links not stored yet."""
+        ids = _link_ids(conn, kinds)
+        missing = [dict(normalized=n, kind=kind, first_seen=stamp) for n, kind in kinds.items() if n not in ids]
         if missing:
             conn.execute(sa.insert(links), missing)
-            for start in range(0, len(missing), 500):
-                chunk = [row["normalized"] for row in missing[start:start + 500]]
-                ids.update(conn.execute(sa.select(links.c.normalized, links.c.id).where(links.c.normalized.in_(chunk))).all())
+            ids.update(_link_ids(conn, [row["normalized"] for row in missing]))
         return ids
 
     def record_observations(self, run_id: int, batch: Iterable[Observation]) -> int:
@@ -580,11 +207,7 @@ class Store:
         if not items:
             return 0
         with self._write() as conn:
-            ids: dict[str, int] = {}
-            urls = [o.url for o in items]
-            for start in range(0, len(urls), 500):
-                ids.update(conn.execute(sa.select(links.c.normalized, links.c.id)
-                                        .where(links.c.normalized.in_(urls[start:start + 500]))).all())
+            ids = _link_ids(conn, [o.url for o in items])
             unknown = [o.url for o in items if o.url not in ids]
             if unknown:
                 raise StoreError(f"observation for a link no paper of this run cites: {unknown[0]}")
@@ -601,10 +224,8 @@ class Store:
 
     def finish_run(self, run_id: int, *, status: str, offline: bool, notes: Sequence[str]) -> RunRecord:
         with self._write() as conn:
-            counts = dict(conn.execute(sa.select(observations.c.state, sa.func.count())
-                                       .where(observations.c.run_id == run_id).group_by(observations.c.state)).all())
             conn.execute(sa.update(runs).where(runs.c.id == run_id).values(
-                finished_at=now_iso(), status=status, offline=offline, notes=list(notes), counts=counts))
+                finished_at=now_iso(), status=status, offline=offline, notes=list(notes), counts=state_counts(conn, run_id)))
         return self.run(run_id)
 
     def prune(self, older_than_days: int = DEFAULT_KEEP_DAYS, now: datetime | None = None) -> PruneResult:
@@ -626,12 +247,9 @@ class Store:
         with self._write() as conn:
             fresh = [DaySummary(r.link_id, r.day, r.state, int(r.seen), r.first_at, r.last_at) for r in conn.execute(grouped)]
             days = sorted({s.day for s in fresh})
-            earlier: list[DaySummary] = []
-            for start in range(0, len(days), 500):
-                chunk = days[start:start + 500]
-                earlier += [DaySummary(r.link_id, r.day, r.state, r.seen, r.first_at, r.last_at)
-                            for r in conn.execute(sa.select(daily_summaries).where(daily_summaries.c.day.in_(chunk)))]
-                conn.execute(sa.delete(daily_summaries).where(daily_summaries.c.day.in_(chunk)))
+            earlier = [DaySummary(r.link_id, r.day, r.state, r.seen, r.first_at, r.last_at) for r in
+                       select_in(conn, days, lambda chunk: sa.select(daily_summaries).where(daily_summaries.c.day.in_(chunk)))]
+            delete_in(conn, days, lambda chunk: sa.delete(daily_summaries).where(daily_summaries.c.day.in_(chunk)))
             removed = conn.execute(sa.delete(observations).where(observations.c.run_id.in_(old_runs))).rowcount
             rows = [dict(link_id=s.link_id, day=s.day, state=s.state, seen=s.seen, first_at=s.first_at, last_at=s.last_at)
                     for s in merge(earlier + fresh).values()]
@@ -697,11 +315,18 @@ class Store:
 
     def latest_details(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The metadata each link had at its last completed check (ETags included), for conditional requests."""
-        result: dict[str, dict[str, Any]] = {}
-        names = list(urls)
-        for start in range(0, len(names), 500):
-            result.update(_latest_details(self, names[start:start + 500]))
-        return result
+        def latest(chunk: list[str]) -> sa.Select[Any]:
+            last_checks = (sa.select(sa.func.max(observations.c.id))
+                           .join(links, links.c.id == observations.c.link_id)
+                           .join(runs, runs.c.id == observations.c.run_id)
+                           .where(links.c.normalized.in_(chunk), runs.c.status == "completed")
+                           .group_by(observations.c.link_id))
+            return (sa.select(links.c.normalized, observations.c.details)
+                    .join(links, links.c.id == observations.c.link_id)
+                    .where(observations.c.id.in_(last_checks)))
+
+        with self.engine.connect() as conn:
+            return {row.normalized: dict(row.details or {}) for row in select_in(conn, urls, latest) if row.details}
 
     def link_histories(self, urls: Sequence[str], since: str, up_to_run: int) -> dict[str, list[tuple[datetime, State]]]:
         """(run start, state) of each link since ``since`` up to a run, oldest first.
@@ -711,71 +336,45 @@ class Store:
         before and after a prune.
         """
         history: dict[str, list[tuple[datetime, State]]] = {url: [] for url in urls}
-        names = list(urls)
         since_at = datetime.fromisoformat(since)
+
+        def checked(chunk: list[str]) -> sa.Select[Any]:
+            return (sa.select(links.c.normalized, runs.c.started_at, observations.c.state)
+                    .join(links, links.c.id == observations.c.link_id)
+                    .join(runs, runs.c.id == observations.c.run_id)
+                    .where(links.c.normalized.in_(chunk), runs.c.started_at >= since,
+                           runs.c.id <= up_to_run, runs.c.status.in_(HISTORY_STATUSES)))
+
+        def summarized(chunk: list[str]) -> sa.Select[Any]:
+            return (sa.select(links.c.normalized, daily_summaries)
+                    .join(links, links.c.id == daily_summaries.c.link_id)
+                    .where(links.c.normalized.in_(chunk), daily_summaries.c.last_at >= since))
+
         with self.engine.connect() as conn:
             up_to = conn.execute(sa.select(runs.c.started_at).where(runs.c.id == up_to_run)).scalar()
             until = datetime.fromisoformat(up_to) if up_to else None
-            for start in range(0, len(names), 500):
-                chunk = names[start:start + 500]
-                query = (sa.select(links.c.normalized, runs.c.started_at, observations.c.state)
-                         .join(links, links.c.id == observations.c.link_id)
-                         .join(runs, runs.c.id == observations.c.run_id)
-                         .where(links.c.normalized.in_(chunk), runs.c.started_at >= since,
-                                runs.c.id <= up_to_run, runs.c.status.in_(HISTORY_STATUSES)))
-                for row in conn.execute(query):
-                    history[row.normalized].append((datetime.fromisoformat(row.started_at), State(row.state)))
-                summaries = (sa.select(links.c.normalized, daily_summaries)
-                             .join(links, links.c.id == daily_summaries.c.link_id)
-                             .where(links.c.normalized.in_(chunk), daily_summaries.c.last_at >= since))
-                for row in conn.execute(summaries):
-                    history[row.normalized] += [(when, State(row.state)) for when in spread(row.seen, row.first_at, row.last_at)
-                                                if when >= since_at and (until is None or when <= until)]
+            for row in select_in(conn, history, checked):
+                history[row.normalized].append((datetime.fromisoformat(row.started_at), State(row.state)))
+            for row in select_in(conn, history, summarized):
+                history[row.normalized] += [(when, State(row.state)) for when in spread(row.seen, row.first_at, row.last_at)
+                                            if when >= since_at and (until is None or when <= until)]
         return {url: sorted(entries, key=lambda entry: entry[0]) for url, entries in history.items()}
 
     def observations_of_runs(self, run_ids: Sequence[int]) -> dict[int, dict[str, Observation]]:
         """Per run id, the observations keyed by normalized URL."""
-        query = (sa.select(observations, links.c.normalized)
-                 .join(links, links.c.id == observations.c.link_id)
-                 .where(observations.c.run_id.in_(list(run_ids))))
         result: dict[int, dict[str, Observation]] = {run_id: {} for run_id in run_ids}
         with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                result[row.run_id][row.normalized] = Observation(
-                    url=row.normalized, state=State(row.state), reason=row.reason, checker=row.checker,
-                    evidence=Evidence(status_code=row.status_code, final_url=row.final_url, error=row.error,
-                                      elapsed_ms=row.elapsed_ms, attempts=row.attempts,
-                                      redirects=tuple((int(c), str(u)) for c, u in (row.evidence or {}).get("redirects", []))),
-                    suggested_url=row.suggested_url, details=dict(row.details or {}),
-                    checked_at=datetime.fromisoformat(row.checked_at))
+            for row in select_in(conn, run_ids, lambda chunk: sa.select(observations, links.c.normalized)
+                                 .join(links, links.c.id == observations.c.link_id)
+                                 .where(observations.c.run_id.in_(chunk))):
+                result[row.run_id][row.normalized] = _observation(row)
         return result
 
 
-def _latest_details(store: "Store", urls: Sequence[str]) -> dict[str, dict[str, Any]]:
-    latest = (sa.select(sa.func.max(observations.c.id))
-              .join(links, links.c.id == observations.c.link_id)
-              .join(runs, runs.c.id == observations.c.run_id)
-              .where(links.c.normalized.in_(list(urls)), runs.c.status == "completed")
-              .group_by(observations.c.link_id))
-    query = (sa.select(links.c.normalized, observations.c.details)
-             .join(links, links.c.id == observations.c.link_id)
-             .where(observations.c.id.in_(latest)))
-    with store.engine.connect() as conn:
-        return {row.normalized: dict(row.details or {}) for row in conn.execute(query) if row.details}
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    """SQLAlchemy, not the sqlite3 module, decides when transactions begin (see ``_sqlite_begin``)."""
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    """Writers take the lock up front (IMMEDIATE), so a read-then-write transaction never fails
-    half-way with "database is locked"; readers stay deferred and never wait in WAL mode."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("paperwatch_write") else "BEGIN")
+def _observation(row: Any) -> Observation:
+    return Observation(
+        url=row.normalized, state=State(row.state), reason=row.reason, checker=row.checker,
+        evidence=Evidence(status_code=row.status_code, final_url=row.final_url, error=row.error,
+                          elapsed_ms=row.elapsed_ms, attempts=row.attempts,
+                          redirects=tuple((int(c), str(u)) for c, u in (row.evidence or {}).get("redirects", []))),
+        suggested_url=row.suggested_url, details=dict(row.details or {}), checked_at=datetime.fromisoformat(row.checked_at))

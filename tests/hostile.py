@@ -64,8 +64,7 @@ def _observations(run: int) -> list[Observation]:
 
 def hostile_report(tmp_path: Path) -> dict[str, Any]:
     """Two runs (so that there are changes to show) of two papers citing hostile links."""
-    store = Store.open(str(tmp_path / "hostile.sqlite"))
-    try:
+    with Store.open(str(tmp_path / "hostile.sqlite")) as store:
         papers = [Paper(id=PAPER_ID, title=TITLE, links=(JS_LINK, QUOTE_LINK, REPO_LINK, MODEL_LINK)),
                   Paper(id="markdown", title=MARKDOWN_TITLE, links=(MODEL_LINK, DATASET_LINK))]
         run = 0
@@ -75,5 +74,3 @@ def hostile_report(tmp_path: Path) -> dict[str, Any]:
             store.record_observations(run, _observations(number))
             store.finish_run(run, status="completed", offline=False, notes=[NOTE])
         return build_report(store, run)
-    finally:
-        store.close()

@@ -45,8 +45,7 @@ class History:
     def run(self, day: float, gone: str = "alive", fine: str = "alive", other: str = "alive", offline: bool = False) -> int:
         when = (T0 + timedelta(days=day)).isoformat()
         self.monkeypatch.setattr("reports.store.now_iso", lambda: when)
-        store = Store.open(self.db)
-        try:
+        with Store.open(self.db) as store:
             run_id = store.start_run(["papers.md"])
             store.record_papers(run_id, self.papers)
             store.record_observations(run_id, [
@@ -54,16 +53,11 @@ class History:
                             reason="HTTP 404 <b>gone</b>" if state == "dead" else f"{state} (check of day {day:g})")
                 for url, state in ((GONE, gone), (FINE, fine), (OTHER, other))])
             store.finish_run(run_id, status="completed", offline=offline, notes=[])
-        finally:
-            store.close()
         return run_id
 
     def log(self) -> list[tuple[int, str, list[tuple[str, str]]]]:
-        store = Store.open(self.db)
-        try:
+        with Store.open(self.db) as store:
             return [(e.run_id, e.outcome, e.changes) for e in AlertLog(store.engine).entries()]
-        finally:
-            store.close()
 
 
 def alert(history: History, run_id: int, settings: AlertSettings, **kwargs: Any) -> Any:

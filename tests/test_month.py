@@ -125,15 +125,12 @@ class Month:
     def run(self, when: datetime) -> int:
         stamp = when.isoformat()
         self.monkeypatch.setattr("reports.store.now_iso", lambda: stamp)
-        store = Store.open(self.db)
-        try:
+        with Store.open(self.db) as store:
             run_id = store.start_run([str(self.source)])
             store.record_papers(run_id, self.papers)
             observations, offline, notes = self.check(plan_checks(self.papers))
             store.record_observations(run_id, observations)
             store.finish_run(run_id, status="completed", offline=offline, notes=notes)
-        finally:
-            store.close()
         process_run(self.db, run_id, self.alerts, github_api_url=self.tracker_api, github_token=TOKEN)
         return run_id
 

@@ -19,8 +19,10 @@ from click.testing import CliRunner
 
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from flows.cli import main
-from reports.store import (MIGRATIONS, PG_WRITE_LOCK, SCHEMA_VERSION, Store, StoreError, database_url, meta, runs,
-                           validate_location, without_password)
+from reports.database import PG_WRITE_LOCK
+from reports.migrations import MIGRATIONS
+from reports.schema import SCHEMA_VERSION, meta, runs
+from reports.store import Store, StoreError, database_url, validate_location, without_password
 
 pytest.register_assert_rewrite("store_backends")
 from store_backends import (assert_consistent, execute, fresh_postgres, is_sqlite, kill_in_stall,  # noqa: E402
@@ -92,6 +94,37 @@ def test_a_second_observation_of_a_link_in_one_run_is_refused(db: str) -> None:
     seen = store.observations_of_runs([run])[run]
     assert {url: o.state for url, o in seen.items()} == {"https://github.com/a/b": State.ALIVE}  # nothing of the refused batch
     store.close()
+
+
+def held(db: str) -> bool:
+    """Whether a store still holds the database: SQLite keeps its write-ahead log file while any
+    connection is open; PostgreSQL lists a session besides the one asking."""
+    if is_sqlite(db):
+        return Path(f"{db}-wal").exists()
+    return query(db, "select count(*) from pg_stat_activity where datname = current_database() "
+                     "and pid <> pg_backend_pid()") != [(0,)]
+
+
+def let_go(db: str) -> bool:
+    deadline = time.monotonic() + 10
+    while held(db):  # a closed PostgreSQL session leaves the server's list a moment after its client let go
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_store_is_closed_when_its_block_ends_in_an_error(db: str) -> None:
+    """``with Store.open(db) as store:`` lets go of the database on every way out."""
+    with pytest.raises(RuntimeError, match="stopped half-way"):
+        with Store.open(db) as store:
+            run = store.start_run(["a"], watched=papers())
+            assert held(db)
+            raise RuntimeError("stopped half-way")
+    assert let_go(db)
+    with Store.open(db) as store:  # what the block committed stays
+        assert store.run(run).status == "running"
+    assert let_go(db)
 
 
 # --- processes that die, processes that overlap --------------------------------------------------
@@ -269,7 +302,7 @@ def write_lock_held(db: str) -> Iterator[None]:
 
 
 def test_a_writer_kept_waiting_too_long_says_so_in_one_line(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("reports.store.BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr("reports.database.BUSY_TIMEOUT_MS", 300)
     store = Store.open(db)
     with write_lock_held(db):
         began = time.monotonic()
@@ -303,7 +336,7 @@ def test_a_version_1_database_is_migrated_with_its_data(db: str) -> None:
     engine.dispose()
 
     store = Store.open(db)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     assert store.run(first).status == "completed" and store.run(first).counts == {"alive": 1, "dead": 1}
     assert store.run(second).status == "interrupted" and store.run(second).counts == {"dead": 1}
     assert "upgraded to schema 2" in store.run(second).notes[-1]
@@ -318,7 +351,7 @@ def test_a_version_1_database_is_migrated_with_its_data(db: str) -> None:
     assert query(db, "select count(*) from daily_summaries") == [(0,)]
     store.close()
     Store.open(db).close()  # opening again changes nothing
-    assert query(db, "select value from meta") == [("3",)]
+    assert query(db, "select value from meta") == [("4",)]
     assert_consistent(db)
 
 
@@ -333,7 +366,7 @@ def test_a_version_2_database_gains_the_readings_of_its_runs(db: str) -> None:
     store = Store.open(db)
     reading = {"source": "urls.txt", "format": "lines", "summary": "urls.txt: read as a URL list (one URL a line): 3 papers, 3 links"}
     new = store.start_run(["urls.txt"], watched=papers(), readings=[reading])
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     assert store.readings_of_run(old) == [] and store.readings_of_run(new) == [reading]
     store.close()
 
