@@ -23,22 +23,19 @@ import httpx
 
 from checks.github_page import READ_LIMIT as REPO_PAGE_BYTES
 from checks.github_page import is_repo_root, latest_commit_url, repo_page_facts, with_latest_commit
-from checks.hosts import HostGate, policy_for
+from checks.host_rules import HostRule, rule_for
+from checks.hosts import HostGate
 from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
 from checks.ratelimits import retry_after_seconds
 from checks.remap import Location, Route, canonical, logical_location, remap, route
 from checks.settings import CheckSettings
 from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
+from checks.statuses import Service, state_for_status
 from checks.transport import DEFAULT_HEADERS, Failure, PageTransport, classify_failure
 
 T = TypeVar("T")
 
-# Hosts whose whole job is to redirect: a permanent redirect there is not news.
-REDIRECTOR_HOSTS = frozenset(
-    {"aka.ms", "bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "buff.ly", "is.gd", "rebrand.ly",
-     "doi.org", "dx.doi.org", "hdl.handle.net", "w3id.org", "purl.org", "youtu.be", "git.io"}
-)
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _JITTER = random.Random()  # backoff jitter from a generator of our own: the global one is the caller's
 _SNIFF_BYTES = 16 * 1024  # enough of a page to read its title and a "not found" sentence
@@ -75,21 +72,6 @@ class PageCheckResult:
     observations: tuple[Observation, ...]
     offline: bool = False
     notes: tuple[str, ...] = ()
-
-
-def state_for_status(status: int, accept: Sequence[int] = ()) -> tuple[State, str]:
-    """Classify a final HTTP status. Pure, so every checker agrees on it."""
-    if 200 <= status < 300 or status in accept:
-        return State.ALIVE, f"HTTP {status}"
-    if status in (404, 410):
-        return State.DEAD, f"{'gone' if status == 410 else 'not found'} (HTTP {status})"
-    if status == 451:
-        return State.DEAD, "unavailable for legal reasons (HTTP 451)"
-    if status in (401, 403, 429, 999):
-        return State.BLOCKED, f"the site refused us (HTTP {status}); not evidence that the page is gone"
-    if status >= 500:
-        return State.ERROR, f"server error (HTTP {status})"
-    return State.ERROR, f"unexpected answer (HTTP {status})"
 
 
 def is_trivial_hop(source: str, target: str) -> bool:
@@ -182,6 +164,7 @@ class PageChecker:
         self.sink = sink
         self._global = asyncio.Semaphore(settings.max_concurrency)
         self._gates: dict[str, HostGate] = {}
+        self._rules: dict[str, HostRule] = {}
         self._trusted_hosts: set[str] = set()
         self.responses_seen = 0
         self.network_failures: set[str] = set()
@@ -337,7 +320,7 @@ class PageChecker:
 
     async def _classify(self, trace: _Trace, current: str, answer: _Answer) -> Observation:
         assert answer.status is not None
-        state, reason = state_for_status(answer.status, self.settings.accept)
+        state, reason = state_for_status(answer.status, self._rule(current), Service.PAGE, accept=self.settings.accept)
         evidence = trace.evidence(current, answer.status)
         if answer.status in (429, 503) and answer.retry_after:
             reason += f"; asked us to retry after {answer.retry_after}"
@@ -386,23 +369,30 @@ class PageChecker:
             return f"soft 404: HTTP 200, but the page says \"{page.marker}\" and a random path on the host gets the same page"
         return None
 
-    @staticmethod
-    def _permanent_move(url: str, hops: list[tuple[int, str]]) -> str | None:
-        """Where a permanent redirect says the page now lives, if that is news."""
+    def _permanent_move(self, url: str, hops: list[tuple[int, str]]) -> str | None:
+        """Where a permanent redirect says the page now lives, if that is news (not a shortener's or resolver's job)."""
         source, moved_to = url, None
         for status, target in hops:
             if status not in (301, 308):
                 break
-            if not is_trivial_hop(source, target) and (urlsplit(source).hostname or "").lower() not in REDIRECTOR_HOSTS:
+            if not is_trivial_hop(source, target) and not self._rule(source).redirects_expected:
                 moved_to = target
             source = target
         return moved_to
+
+    def _rule(self, url: str) -> HostRule:
+        """The host rule for ``url``'s host (built-in table and the user's rules), looked up once per host."""
+        host = (urlsplit(url).hostname or "").lower()
+        rule = self._rules.get(host)
+        if rule is None:
+            rule = self._rules[host] = rule_for(host, self.settings.hosts)
+        return rule
 
     def _gate(self, url: str) -> HostGate:
         host = (urlsplit(url).hostname or "").lower()
         gate = self._gates.get(host)
         if gate is None:
-            gate = self._gates[host] = HostGate(policy_for(host, self.settings.hosts), self.settings.per_host)
+            gate = self._gates[host] = HostGate(self._rule(url), self.settings.per_host)
         return gate
 
     async def _fetch(self, url: str, trace: _Trace) -> _Answer:
@@ -493,7 +483,7 @@ class PageChecker:
     def _headers_for(self, gate: HostGate) -> httpx.Headers:
         """Request headers, built once per host: converting headers per request is a large share of the CPU cost."""
         if gate.headers is None:
-            gate.headers = httpx.Headers({"User-Agent": self.settings.user_agent, **DEFAULT_HEADERS, **gate.policy.headers})
+            gate.headers = httpx.Headers({"User-Agent": self.settings.user_agent, **DEFAULT_HEADERS, **gate.rule.headers})
         return gate.headers
 
     async def _read(self, response: httpx.Response, limit: int) -> bytes:
