@@ -103,7 +103,7 @@ BUILT_IN: Mapping[str, HostRule] = {
     **_each("huggingface.co hf.co", HostRule(family="hub")),
     **_each("*.arxiv.org *.ar5iv.org", HostRule(family="arxiv")),
     **_each("*.doi.org", HostRule(family="doi")),
-    **_each("hdl.handle.net w3id.org purl.org", _RESOLVER),
+    **_each("hdl.handle.net w3id.org purl.org n2t.net identifiers.org", _RESOLVER),
     **_each("*.zenodo.org", HostRule(family="zenodo")),
     "*.figshare.com": HostRule(family="figshare"),
     "*.osf.io": HostRule(family="osf"),

@@ -62,7 +62,7 @@ def states(sim: SimulatedWeb, urls: list[str], settings: CheckSettings | None = 
 
 def test_the_table_knows_every_shortener_and_resolver_the_monitor_treats_as_such() -> None:
     assert {"bit.ly", "rb.gy", "cutt.ly", "t.ly", "s.id", "tiny.cc", "shorturl.at", "lnkd.in", "amzn.to", "1drv.ms"} <= set(SHORTENERS)
-    assert {"doi.org", "hdl.handle.net"} <= set(REDIRECTING) and set(SHORTENERS) <= set(REDIRECTING)
+    assert {"doi.org", "hdl.handle.net", "n2t.net", "identifiers.org"} <= set(REDIRECTING) and set(SHORTENERS) <= set(REDIRECTING)
     for host in SHORTENERS:  # what the extractor calls a shortener is what the checker treats as one
         assert classify(f"https://{host}/abc").family == "shortener", host
 
