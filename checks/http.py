@@ -4,7 +4,13 @@ Redirects are followed by hand so that every hop is guarded against private addr
 remapped, and recorded in logical (as-published) URLs: a ``Location`` a server behind a
 remap sends in its own namespace is mapped back first (``checks.remap.logical_location``).
 A failure of ours (no network, timeout) is never reported as ``dead``: "host not found"
-only counts as death when the run could reach the rest of the web.
+only counts as death when the run could reach the rest of the web (``checks.outage``).
+What a status means is ``checks.statuses``; what a host's redirect means, ``checks.redirects``
+with the host's rule (``checks.host_rules``).
+
+Over 400 lines because it is one object with one job, a run's requests: ``PageChecker``
+holds the client, the host gates, the retry loop and the redirect walk, which share its
+state (gates, trusted hosts, outage counters); cutting it would pass that state around.
 """
 
 from __future__ import annotations
@@ -27,7 +33,11 @@ from checks.host_rules import HostRule, rule_for
 from checks.hosts import HostGate
 from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
-from checks.ratelimits import retry_after_seconds
+from checks.outage import OutageEvidence as OutageEvidence  # re-exported: the flows judge batches with it
+from checks.outage import PageCheckResult as PageCheckResult
+from checks.outage import judge_outage as judge_outage
+from checks.ratelimits import rate_limit_wait, retry_after_seconds
+from checks.redirects import permanent_move
 from checks.remap import Location, Route, canonical, logical_location, remap, route
 from checks.settings import CheckSettings
 from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
@@ -65,23 +75,6 @@ PAGE_READERS: tuple[PageReader, ...] = (
 _FOLLOW_UP_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
-class PageCheckResult:
-    """Observations for a batch of page URLs, and whether *we* were offline."""
-
-    observations: tuple[Observation, ...]
-    offline: bool = False
-    notes: tuple[str, ...] = ()
-
-
-def is_trivial_hop(source: str, target: str) -> bool:
-    """http→https, adding or dropping ``www.`` or a trailing slash: not a move worth reporting."""
-    a, b = urlsplit(source), urlsplit(target)
-    host_a = (a.hostname or "").removeprefix("www.")
-    host_b = (b.hostname or "").removeprefix("www.")
-    return host_a == host_b and a.path.rstrip("/") == b.path.rstrip("/") and a.query == b.query
-
-
 class _OutOfTime(Exception):
     """The URL used up ``total_timeout`` (counted from its first request, not its wait for a slot)."""
 
@@ -116,40 +109,6 @@ class _Trace:
     def evidence(self, final_url: str, status: int | None = None, error: str | None = None) -> Evidence:
         return Evidence(status_code=status, final_url=final_url, redirects=tuple(self.hops), error=error,
                         elapsed_ms=int((time.monotonic() - self.started) * 1000), attempts=self.attempts)
-
-
-@dataclass(frozen=True)
-class OutageEvidence:
-    """What a run saw of the network: enough to tell "this host is gone" from "we were offline"."""
-
-    network_failures: frozenset[str]  # URLs that failed without any answer
-    nxdomain: frozenset[str]  # URLs whose host name does not exist
-    responses_seen: int  # answers of any kind, from any host
-    canaries_after: bool  # a canary URL still answered after the run
-
-    def __add__(self, other: OutageEvidence) -> OutageEvidence:
-        return OutageEvidence(self.network_failures | other.network_failures, self.nxdomain | other.nxdomain,
-                              self.responses_seen + other.responses_seen, self.canaries_after and other.canaries_after)
-
-
-def judge_outage(observations: Sequence[Observation], seen: OutageEvidence) -> PageCheckResult:
-    """Network failures are ours when nothing answered (or the canaries fell silent); a host name
-    that does not exist is dead only when the rest of the web answered."""
-    requested = len(seen.network_failures)
-    offline = requested > 0 and (seen.responses_seen == 0 or not seen.canaries_after)
-    notes: list[str] = []
-    if offline:
-        why = "the canary URLs stopped answering during the run" if not seen.canaries_after else \
-            f"none of the {requested} failed page requests reached any host, and no host answered at all"
-        notes.append(f"the monitor was offline ({why}): network failures are reported as unknown, not dead")
-    judged = []
-    for obs in observations:
-        if obs.url in seen.network_failures and offline:
-            obs = obs.replace(state=State.UNKNOWN, reason=f"not checked: the monitor had no network ({obs.reason})")
-        elif obs.url in seen.nxdomain:
-            obs = obs.replace(state=State.DEAD, reason=f"{obs.reason} (other hosts answered, so the name is gone)")
-        judged.append(obs)
-    return PageCheckResult(tuple(judged), offline=offline, notes=tuple(notes))
 
 
 class PageChecker:
@@ -334,7 +293,7 @@ class PageChecker:
             details = await self._follow_up(reader, current, details)
         suggested = None
         if state is State.ALIVE and trace.hops:
-            moved_to = self._permanent_move(trace.url, trace.hops)
+            moved_to = permanent_move(trace.url, trace.hops, lambda source: self._rule(source).redirects_expected)
             if moved_to:
                 state, suggested = State.MOVED, moved_to
                 reason = f"moved permanently to {moved_to} (HTTP {answer.status} there)"
@@ -368,17 +327,6 @@ class PageChecker:
         if signature(answer.body).resembles(page):
             return f"soft 404: HTTP 200, but the page says \"{page.marker}\" and a random path on the host gets the same page"
         return None
-
-    def _permanent_move(self, url: str, hops: list[tuple[int, str]]) -> str | None:
-        """Where a permanent redirect says the page now lives, if that is news (not a shortener's or resolver's job)."""
-        source, moved_to = url, None
-        for status, target in hops:
-            if status not in (301, 308):
-                break
-            if not is_trivial_hop(source, target) and not self._rule(source).redirects_expected:
-                moved_to = target
-            source = target
-        return moved_to
 
     def _rule(self, url: str) -> HostRule:
         """The host rule for ``url``'s host (built-in table and the user's rules), looked up once per host."""
@@ -501,29 +449,6 @@ class PageChecker:
 
 _ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type", b"x-ratelimit-remaining",
                              b"x-ratelimit-reset", b"ratelimit-remaining", b"ratelimit-reset"})
-
-
-def rate_limit_wait(headers: dict[bytes, str], now: float | None = None) -> float | None:
-    """Seconds until a spent rate-limit budget resets, from ``X-RateLimit-*`` or IETF ``RateLimit-*`` headers.
-
-    ``None`` unless the host says no requests remain. A reset above 10^9 is an epoch time (GitHub's
-    ``X-RateLimit-Reset``), anything smaller a number of seconds (the IETF draft's ``RateLimit-Reset``).
-    """
-    for remaining_name, reset_name in ((b"x-ratelimit-remaining", b"x-ratelimit-reset"),
-                                       (b"ratelimit-remaining", b"ratelimit-reset")):
-        remaining, reset = headers.get(remaining_name), headers.get(reset_name)
-        if remaining is None or reset is None:
-            continue
-        try:
-            if int(remaining.split(",")[0].strip()) > 0:
-                return None
-            value = float(reset.split(",")[0].strip())
-        except ValueError:
-            continue
-        if value > 1e9:
-            value -= time.time() if now is None else now
-        return max(0.0, value)
-    return None
 
 
 def _answer_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
