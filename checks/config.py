@@ -1,8 +1,9 @@
 """``paperwatch.toml`` (or ``[tool.paperwatch]`` in pyproject.toml): how checks are made.
 
-Keys are the ``CheckSettings`` fields; ``[hosts."name"]`` tables set per-host limits and
-headers (``"*.example.org"`` matches subdomains). Unknown keys are refused with the file
-and key named, so a typo never silently changes what is checked.
+Keys are the ``CheckSettings`` fields; ``[hosts."name"]`` tables are host rules (limits, headers,
+family, redirects, accept: ``checks.host_rules.parse_host_table``; ``"*.example.org"`` matches
+subdomains). Unknown keys are refused with the file and key named, so a typo never silently
+changes what is checked.
 
     timeout = 10
     max_concurrency = 128
@@ -29,20 +30,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from checks.errors import PaperwatchError
-from checks.hosts import HostPolicy
+from checks.errors import ConfigError as ConfigError  # re-exported: callers catch it from here
+from checks.host_rules import parse_host_table
 from checks.patterns import user_pattern_problem
 from checks.settings import AlertSettings, CheckSettings, RemapError, RemapRule
 
 CONFIG_NAMES = ("paperwatch.toml",)
 _SETTING_KEYS = {f.name for f in dataclasses.fields(CheckSettings)} - {"remap_rules", "hosts"}
-_HOST_KEYS = {f.name for f in dataclasses.fields(HostPolicy)}
 ALERT_KEYS = ("notify", "alerts")  # the file's keys that are alert settings, read by ``alert_config``
 _ALERT_TABLE_KEYS = {"remind_every", "tracking_issue", "tracking_label"}
-
-
-class ConfigError(PaperwatchError):
-    """A configuration file that cannot be used; one line naming the file and the key."""
 
 
 def find_config(directory: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
@@ -86,7 +82,7 @@ def apply_config(settings: CheckSettings, data: dict[str, Any], source: str) -> 
         if key == "remap":
             changes["remap_rules"] = tuple(_remap_rule(rule, source) for rule in _list_of(value, str, source, key))
         elif key == "hosts":
-            changes["hosts"] = _hosts(value, source)
+            changes["hosts"] = parse_host_table(value, source)
         elif key in ALERT_KEYS:
             alert_config(AlertSettings(), {key: value}, source)  # refused here too, so every command names a typo
         elif key in _SETTING_KEYS:
@@ -128,29 +124,6 @@ def _remap_rule(text: str, source: str) -> RemapRule:
         return RemapRule.parse(text)
     except RemapError as exc:
         raise ConfigError(f"config {source}: {exc}") from None
-
-
-def _hosts(value: Any, source: str) -> dict[str, HostPolicy]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"config {source}: hosts must be a table of host names")
-    policies = {}
-    for host, table in value.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"config {source}: hosts.{host} must be a table")
-        unknown = set(table) - _HOST_KEYS
-        if unknown:
-            raise ConfigError(f"config {source}: unknown key hosts.{host}.{sorted(unknown)[0]}")
-        limit = table.get("max_concurrency")
-        if limit is not None and (not isinstance(limit, int) or limit < 1):
-            raise ConfigError(f"config {source}: hosts.{host}.max_concurrency must be a positive integer")
-        interval = table.get("min_interval", 0.0)
-        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
-            raise ConfigError(f"config {source}: hosts.{host}.min_interval must be a non-negative number of seconds")
-        headers = table.get("headers", {})
-        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-            raise ConfigError(f"config {source}: hosts.{host}.headers must be a table of strings")
-        policies[host.lower()] = HostPolicy(max_concurrency=limit, min_interval=float(interval), headers=headers)
-    return policies
 
 
 def alert_config(settings: AlertSettings, data: dict[str, Any], source: str) -> AlertSettings:

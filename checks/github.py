@@ -27,6 +27,7 @@ from checks.model import Evidence, Link, LinkKind, Observation, State
 from checks.ratelimits import github_limit, is_rate_limit
 from checks.repo_facts import activity_class, repo_observation, repo_web_url, summary
 from checks.settings import CheckSettings
+from checks.statuses import Service, state_for_status
 
 
 def _without_pygithub_console_handler() -> None:
@@ -109,9 +110,7 @@ class GitHubChecker:
                 time.sleep(wait + 0.5)  # the limit lifts soon: waiting beats reporting unknown
                 response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
         except UnknownObjectException:
-            return Observation(url=link.normalized, state=State.DEAD, checker="github",
-                               reason="repository not found (GitHub API answered 404)",
-                               evidence=Evidence(status_code=404, final_url=repo_web_url(wanted), elapsed_ms=self._ms(started)))
+            return self._from_status(link, wanted, 404, None, started)
         except GithubException as exc:
             if is_rate_limit(exc.status, error_message(exc)):  # our budget, not the repository: unknown, saying until when
                 reason = github_limit(exc.headers, error_message(exc)).reason("API", self.authenticated)
@@ -130,23 +129,14 @@ class GitHubChecker:
         return repo_observation(link, details, evidence)
 
     def _from_status(self, link: Link, wanted: str, status: int, data: Any, started: float) -> Observation:
+        """GitHub's refusal, through the status table (``checks.statuses``); unknown is ours, and stops the run's asking."""
         message = data.get("message", "") if isinstance(data, dict) else ""
-        evidence = Evidence(status_code=status, final_url=repo_web_url(wanted), error=message or None, elapsed_ms=self._ms(started))
-        if status == 451:
-            return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
-                               reason="repository access blocked for legal reasons (HTTP 451)")
-        if status == 401:
-            reason = "not checked: GitHub refused our token (401 Bad credentials)"
+        state, reason = state_for_status(status, None, Service.GITHUB_API, message=message)
+        if state is State.UNKNOWN:  # our token or our budget: every other repository would get the same answer
             self.breaker.trip(reason)
             return self._unknown(link, reason, started, error=message)
-        if status == 403 and "blocked" in message.lower():
-            return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence,
-                               reason=f"repository access blocked by GitHub ({message})")
-        if status in (403, 429):
-            return Observation(url=link.normalized, state=State.BLOCKED, checker="github", evidence=evidence,
-                               reason=f"GitHub refused the request (HTTP {status}: {message})")
-        return Observation(url=link.normalized, state=State.ERROR, checker="github", evidence=evidence,
-                           reason=f"GitHub API error (HTTP {status}{': ' + message if message else ''})")
+        evidence = Evidence(status_code=status, final_url=repo_web_url(wanted), error=message or None, elapsed_ms=self._ms(started))
+        return Observation(url=link.normalized, state=state, checker="github", reason=reason, evidence=evidence)
 
 
 def details_from_rest(data: Mapping[str, Any]) -> dict[str, Any]:

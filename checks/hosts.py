@@ -1,63 +1,28 @@
-"""Politeness per host, as data: how many requests in flight, how far apart, which headers.
+"""Admission to one host during a run: how many requests in flight, how far apart, and back-off memory.
 
-A host that answers 429/503 with Retry-After is waited for, and is asked more slowly for
-the rest of the run; that memory lives in its gate, not scattered through the checker.
+The limits come from the host's rule (``checks.host_rules``: data); this is where they are
+applied. A host that answers 429/503 with Retry-After is waited for, and is asked more slowly
+for the rest of the run; that memory lives in its gate, not scattered through the checker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from checks.host_rules import HostRule
+
 SLOWED_MIN_INTERVAL = 1.0  # seconds between requests to a host that asked us to back off
-
-
-@dataclass(frozen=True)
-class HostPolicy:
-    """Limits for one host (``max_concurrency`` None means the run's ``per_host``)."""
-
-    max_concurrency: int | None = None
-    min_interval: float = 0.0  # seconds between request starts
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"max_concurrency": self.max_concurrency, "min_interval": self.min_interval, "headers": dict(self.headers)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "HostPolicy":
-        return cls(max_concurrency=data.get("max_concurrency"), min_interval=float(data.get("min_interval", 0.0)),
-                   headers=dict(data.get("headers") or {}))
-
-
-# Hosts whose manners are known, used unless the configuration names them: github.com serves
-# repository pages (read without a token, 200-600 KB each) to anonymous visitors and answers a
-# burst with 429, so few at a time.
-KNOWN_HOSTS: Mapping[str, HostPolicy] = {"github.com": HostPolicy(max_concurrency=4)}
-
-
-def policy_for(host: str, policies: Mapping[str, HostPolicy]) -> HostPolicy:
-    """Exact host first, then the longest ``*.suffix`` pattern, then the known hosts, then the defaults."""
-    host = host.lower()
-    if host in policies:
-        return policies[host]
-    best: tuple[int, HostPolicy] | None = None
-    for pattern, policy in policies.items():
-        if pattern.startswith("*.") and (host.endswith(pattern[1:]) or host == pattern[2:]):
-            if best is None or len(pattern) > best[0]:
-                best = (len(pattern), policy)
-    return best[1] if best else KNOWN_HOSTS.get(host, HostPolicy())
 
 
 class HostGate:
     """Admission to one host: a concurrency limit, a minimum interval, and back-off memory."""
 
-    def __init__(self, policy: HostPolicy, per_host_default: int) -> None:
-        self.policy = policy
-        self.semaphore = asyncio.Semaphore(policy.max_concurrency or per_host_default)
-        self.min_interval = policy.min_interval
+    def __init__(self, rule: HostRule, per_host_default: int) -> None:
+        self.rule = rule
+        self.semaphore = asyncio.Semaphore(rule.max_concurrency or per_host_default)
+        self.min_interval = rule.min_interval or 0.0
         self.not_before = 0.0
         self._next_start = 0.0
         self._lock = asyncio.Lock()

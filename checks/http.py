@@ -4,7 +4,13 @@ Redirects are followed by hand so that every hop is guarded against private addr
 remapped, and recorded in logical (as-published) URLs: a ``Location`` a server behind a
 remap sends in its own namespace is mapped back first (``checks.remap.logical_location``).
 A failure of ours (no network, timeout) is never reported as ``dead``: "host not found"
-only counts as death when the run could reach the rest of the web.
+only counts as death when the run could reach the rest of the web (``checks.outage``).
+What a status means is ``checks.statuses``; what a host's redirect means, ``checks.redirects``
+with the host's rule (``checks.host_rules``).
+
+Over 400 lines because it is one object with one job, a run's requests: ``PageChecker``
+holds the client, the host gates, the retry loop and the redirect walk, which share its
+state (gates, trusted hosts, outage counters); cutting it would pass that state around.
 """
 
 from __future__ import annotations
@@ -23,22 +29,23 @@ import httpx
 
 from checks.github_page import READ_LIMIT as REPO_PAGE_BYTES
 from checks.github_page import is_repo_root, latest_commit_url, repo_page_facts, with_latest_commit
-from checks.hosts import HostGate, policy_for
+from checks.host_rules import HostRule, rule_for
+from checks.hosts import HostGate
 from checks.model import Evidence, Observation, State
 from checks.netguard import forbidden_host
-from checks.ratelimits import retry_after_seconds
+from checks.outage import OutageEvidence as OutageEvidence  # re-exported: the flows judge batches with it
+from checks.outage import PageCheckResult as PageCheckResult
+from checks.outage import judge_outage as judge_outage
+from checks.ratelimits import rate_limit_wait, retry_after_seconds
+from checks.redirects import permanent_move
 from checks.remap import Location, Route, canonical, logical_location, remap, route
 from checks.settings import CheckSettings
 from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
+from checks.statuses import Service, state_for_status
 from checks.transport import DEFAULT_HEADERS, Failure, PageTransport, classify_failure
 
 T = TypeVar("T")
 
-# Hosts whose whole job is to redirect: a permanent redirect there is not news.
-REDIRECTOR_HOSTS = frozenset(
-    {"aka.ms", "bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "buff.ly", "is.gd", "rebrand.ly",
-     "doi.org", "dx.doi.org", "hdl.handle.net", "w3id.org", "purl.org", "youtu.be", "git.io"}
-)
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _JITTER = random.Random()  # backoff jitter from a generator of our own: the global one is the caller's
 _SNIFF_BYTES = 16 * 1024  # enough of a page to read its title and a "not found" sentence
@@ -66,38 +73,6 @@ class PageReader:
 PAGE_READERS: tuple[PageReader, ...] = (
     PageReader(is_repo_root, REPO_PAGE_BYTES, repo_page_facts, latest_commit_url, with_latest_commit),)
 _FOLLOW_UP_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True)
-class PageCheckResult:
-    """Observations for a batch of page URLs, and whether *we* were offline."""
-
-    observations: tuple[Observation, ...]
-    offline: bool = False
-    notes: tuple[str, ...] = ()
-
-
-def state_for_status(status: int, accept: Sequence[int] = ()) -> tuple[State, str]:
-    """Classify a final HTTP status. Pure, so every checker agrees on it."""
-    if 200 <= status < 300 or status in accept:
-        return State.ALIVE, f"HTTP {status}"
-    if status in (404, 410):
-        return State.DEAD, f"{'gone' if status == 410 else 'not found'} (HTTP {status})"
-    if status == 451:
-        return State.DEAD, "unavailable for legal reasons (HTTP 451)"
-    if status in (401, 403, 429, 999):
-        return State.BLOCKED, f"the site refused us (HTTP {status}); not evidence that the page is gone"
-    if status >= 500:
-        return State.ERROR, f"server error (HTTP {status})"
-    return State.ERROR, f"unexpected answer (HTTP {status})"
-
-
-def is_trivial_hop(source: str, target: str) -> bool:
-    """http→https, adding or dropping ``www.`` or a trailing slash: not a move worth reporting."""
-    a, b = urlsplit(source), urlsplit(target)
-    host_a = (a.hostname or "").removeprefix("www.")
-    host_b = (b.hostname or "").removeprefix("www.")
-    return host_a == host_b and a.path.rstrip("/") == b.path.rstrip("/") and a.query == b.query
 
 
 class _OutOfTime(Exception):
@@ -136,40 +111,6 @@ class _Trace:
                         elapsed_ms=int((time.monotonic() - self.started) * 1000), attempts=self.attempts)
 
 
-@dataclass(frozen=True)
-class OutageEvidence:
-    """What a run saw of the network: enough to tell "this host is gone" from "we were offline"."""
-
-    network_failures: frozenset[str]  # URLs that failed without any answer
-    nxdomain: frozenset[str]  # URLs whose host name does not exist
-    responses_seen: int  # answers of any kind, from any host
-    canaries_after: bool  # a canary URL still answered after the run
-
-    def __add__(self, other: OutageEvidence) -> OutageEvidence:
-        return OutageEvidence(self.network_failures | other.network_failures, self.nxdomain | other.nxdomain,
-                              self.responses_seen + other.responses_seen, self.canaries_after and other.canaries_after)
-
-
-def judge_outage(observations: Sequence[Observation], seen: OutageEvidence) -> PageCheckResult:
-    """Network failures are ours when nothing answered (or the canaries fell silent); a host name
-    that does not exist is dead only when the rest of the web answered."""
-    requested = len(seen.network_failures)
-    offline = requested > 0 and (seen.responses_seen == 0 or not seen.canaries_after)
-    notes: list[str] = []
-    if offline:
-        why = "the canary URLs stopped answering during the run" if not seen.canaries_after else \
-            f"none of the {requested} failed page requests reached any host, and no host answered at all"
-        notes.append(f"the monitor was offline ({why}): network failures are reported as unknown, not dead")
-    judged = []
-    for obs in observations:
-        if obs.url in seen.network_failures and offline:
-            obs = obs.replace(state=State.UNKNOWN, reason=f"not checked: the monitor had no network ({obs.reason})")
-        elif obs.url in seen.nxdomain:
-            obs = obs.replace(state=State.DEAD, reason=f"{obs.reason} (other hosts answered, so the name is gone)")
-        judged.append(obs)
-    return PageCheckResult(tuple(judged), offline=offline, notes=tuple(notes))
-
-
 class PageChecker:
     """One run's worth of page checks, sharing a client, limits and the outage view."""
 
@@ -182,6 +123,7 @@ class PageChecker:
         self.sink = sink
         self._global = asyncio.Semaphore(settings.max_concurrency)
         self._gates: dict[str, HostGate] = {}
+        self._rules: dict[str, HostRule] = {}
         self._trusted_hosts: set[str] = set()
         self.responses_seen = 0
         self.network_failures: set[str] = set()
@@ -337,7 +279,7 @@ class PageChecker:
 
     async def _classify(self, trace: _Trace, current: str, answer: _Answer) -> Observation:
         assert answer.status is not None
-        state, reason = state_for_status(answer.status, self.settings.accept)
+        state, reason = state_for_status(answer.status, self._rule(current), Service.PAGE, accept=self.settings.accept)
         evidence = trace.evidence(current, answer.status)
         if answer.status in (429, 503) and answer.retry_after:
             reason += f"; asked us to retry after {answer.retry_after}"
@@ -351,7 +293,7 @@ class PageChecker:
             details = await self._follow_up(reader, current, details)
         suggested = None
         if state is State.ALIVE and trace.hops:
-            moved_to = self._permanent_move(trace.url, trace.hops)
+            moved_to = permanent_move(trace.url, trace.hops, lambda source: self._rule(source).redirects_expected)
             if moved_to:
                 state, suggested = State.MOVED, moved_to
                 reason = f"moved permanently to {moved_to} (HTTP {answer.status} there)"
@@ -386,23 +328,19 @@ class PageChecker:
             return f"soft 404: HTTP 200, but the page says \"{page.marker}\" and a random path on the host gets the same page"
         return None
 
-    @staticmethod
-    def _permanent_move(url: str, hops: list[tuple[int, str]]) -> str | None:
-        """Where a permanent redirect says the page now lives, if that is news."""
-        source, moved_to = url, None
-        for status, target in hops:
-            if status not in (301, 308):
-                break
-            if not is_trivial_hop(source, target) and (urlsplit(source).hostname or "").lower() not in REDIRECTOR_HOSTS:
-                moved_to = target
-            source = target
-        return moved_to
+    def _rule(self, url: str) -> HostRule:
+        """The host rule for ``url``'s host (built-in table and the user's rules), looked up once per host."""
+        host = (urlsplit(url).hostname or "").lower()
+        rule = self._rules.get(host)
+        if rule is None:
+            rule = self._rules[host] = rule_for(host, self.settings.hosts)
+        return rule
 
     def _gate(self, url: str) -> HostGate:
         host = (urlsplit(url).hostname or "").lower()
         gate = self._gates.get(host)
         if gate is None:
-            gate = self._gates[host] = HostGate(policy_for(host, self.settings.hosts), self.settings.per_host)
+            gate = self._gates[host] = HostGate(self._rule(url), self.settings.per_host)
         return gate
 
     async def _fetch(self, url: str, trace: _Trace) -> _Answer:
@@ -493,7 +431,7 @@ class PageChecker:
     def _headers_for(self, gate: HostGate) -> httpx.Headers:
         """Request headers, built once per host: converting headers per request is a large share of the CPU cost."""
         if gate.headers is None:
-            gate.headers = httpx.Headers({"User-Agent": self.settings.user_agent, **DEFAULT_HEADERS, **gate.policy.headers})
+            gate.headers = httpx.Headers({"User-Agent": self.settings.user_agent, **DEFAULT_HEADERS, **gate.rule.headers})
         return gate.headers
 
     async def _read(self, response: httpx.Response, limit: int) -> bytes:
@@ -511,29 +449,6 @@ class PageChecker:
 
 _ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type", b"x-ratelimit-remaining",
                              b"x-ratelimit-reset", b"ratelimit-remaining", b"ratelimit-reset"})
-
-
-def rate_limit_wait(headers: dict[bytes, str], now: float | None = None) -> float | None:
-    """Seconds until a spent rate-limit budget resets, from ``X-RateLimit-*`` or IETF ``RateLimit-*`` headers.
-
-    ``None`` unless the host says no requests remain. A reset above 10^9 is an epoch time (GitHub's
-    ``X-RateLimit-Reset``), anything smaller a number of seconds (the IETF draft's ``RateLimit-Reset``).
-    """
-    for remaining_name, reset_name in ((b"x-ratelimit-remaining", b"x-ratelimit-reset"),
-                                       (b"ratelimit-remaining", b"ratelimit-reset")):
-        remaining, reset = headers.get(remaining_name), headers.get(reset_name)
-        if remaining is None or reset is None:
-            continue
-        try:
-            if int(remaining.split(",")[0].strip()) > 0:
-                return None
-            value = float(reset.split(",")[0].strip())
-        except ValueError:
-            continue
-        if value > 1e9:
-            value -= time.time() if now is None else now
-        return max(0.0, value)
-    return None
 
 
 def _answer_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:

@@ -25,6 +25,7 @@ from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_st
 from checks.breaker import Breaker
 from checks.model import Evidence, Link, LinkKind, Observation, State
 from checks.settings import CheckSettings
+from checks.statuses import Service, state_for_status
 
 HF_KINDS = frozenset({LinkKind.HF_MODEL, LinkKind.HF_DATASET, LinkKind.HF_SPACE, LinkKind.HF_PAPER})
 
@@ -157,15 +158,11 @@ class HubChecker:
         return self._observe(link, State.ALIVE, self._summary(what, details), started, status=200, details=details)
 
     def _from_status(self, link: Link, what: str, status: int | None, exc: Exception, started: float) -> Observation:
-        if status == 404:
-            return self._observe(link, State.DEAD, f"{what} not found on the Hub (HTTP 404)", started, status=404)
-        if status == 429:
-            reason = "not checked: the Hugging Face Hub rate-limited us (HTTP 429)"
-            return self._observe(link, State.UNKNOWN, reason, started, status=429, error="RateLimited")
-        if status in (401, 403):
-            return self._observe(link, State.BLOCKED, f"the Hub refused us (HTTP {status})", started, status=status)
-        return self._observe(link, State.ERROR, f"Hub API error (HTTP {status})", started, status=status,
-                             error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        """The Hub's HTTP error, through the status table (``checks.statuses``)."""
+        state, reason = state_for_status(status, None, Service.HUB_API, what=what)
+        error = {State.UNKNOWN: "RateLimited",
+                 State.ERROR: f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}.get(state)
+        return self._observe(link, state, reason, started, status=status, error=error)
 
     @staticmethod
     def _details(link: Link, info: Any) -> dict[str, Any]:

@@ -83,3 +83,26 @@ def github_limit(headers: Mapping[str, Any] | None, message: str = "", *, budget
 def is_rate_limit(status: int, message: str) -> bool:
     """A 429, or a 403 whose message names a rate limit (primary or secondary)."""
     return status == 429 or (status == 403 and "rate limit" in message.lower())
+
+
+def rate_limit_wait(headers: dict[bytes, str], now: float | None = None) -> float | None:
+    """Seconds until a spent rate-limit budget resets, from ``X-RateLimit-*`` or IETF ``RateLimit-*`` headers.
+
+    ``None`` unless the host says no requests remain. A reset above 10^9 is an epoch time (GitHub's
+    ``X-RateLimit-Reset``), anything smaller a number of seconds (the IETF draft's ``RateLimit-Reset``).
+    """
+    for remaining_name, reset_name in ((b"x-ratelimit-remaining", b"x-ratelimit-reset"),
+                                       (b"ratelimit-remaining", b"ratelimit-reset")):
+        remaining, reset = headers.get(remaining_name), headers.get(reset_name)
+        if remaining is None or reset is None:
+            continue
+        try:
+            if int(remaining.split(",")[0].strip()) > 0:
+                return None
+            value = float(reset.split(",")[0].strip())
+        except ValueError:
+            continue
+        if value > 1e9:
+            value -= time.time() if now is None else now
+        return max(0.0, value)
+    return None

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
-from checks.hosts import HostPolicy
+from checks.host_rules import HostRule
 from checks.remap import RemapError as RemapError  # re-exported: settings are where users meet rules
 from checks.remap import RemapRule as RemapRule
 from checks.remap import canonical
@@ -46,7 +46,7 @@ class CheckSettings:
     exclude: tuple[str, ...] = ()  # regexes: matching URLs are skipped, never requested
     include: tuple[str, ...] = ()  # regexes: matching URLs are checked even when excluded
     soft404: bool = True  # look for "not found" pages served with 200, and parked domains
-    hosts: Mapping[str, HostPolicy] = field(default_factory=dict)  # per-host limits and headers
+    hosts: Mapping[str, HostRule] = field(default_factory=dict)  # the user's host rules, over checks.host_rules.BUILT_IN
     github_token_env: str = "GITHUB_TOKEN"
     hf_token_env: str = "HF_TOKEN"
 
@@ -91,7 +91,7 @@ class CheckSettings:
             "exclude": list(self.exclude),
             "include": list(self.include),
             "soft404": self.soft404,
-            "hosts": {host: policy.to_dict() for host, policy in self.hosts.items()},
+            "hosts": {host: rule.to_dict() for host, rule in self.hosts.items()},
             "github_token_env": self.github_token_env,
             "hf_token_env": self.hf_token_env,
         }
@@ -102,7 +102,7 @@ class CheckSettings:
         values["remap_rules"] = tuple(RemapRule.parse(r) for r in values.get("remap_rules", ()))
         for key in ("canaries", "accept", "exclude", "include"):
             values[key] = tuple(values.get(key, ()))
-        values["hosts"] = {host: HostPolicy.from_dict(policy) for host, policy in (values.get("hosts") or {}).items()}
+        values["hosts"] = {host: HostRule.from_dict(rule) for host, rule in (values.get("hosts") or {}).items()}
         return cls(**values)
 
     @classmethod

@@ -7,7 +7,11 @@ does a URL in text end") and linkify-it's rules for pairs inside a path, and add
 need on top; both public suites are run against it (``tests/test_public_suites.py``). Searches
 start from literals ("://", "www.", a dot) and every repeat is over one character class or in an
 atomic group, so no input makes extraction backtrack catastrophically or scan a text more than a
-few times.
+few times. A project link's family (arxiv, doi, shortener, ...) comes from the one table of host
+rules (``checks.host_rules``).
+
+Over 400 lines: the finder (to ``_is_registrable``) and the classifier (from "normalizing and
+classifying") share the URL-shape patterns above; the classifier is the half to move out next.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
+from checks.host_rules import family_of
 from checks.model import Link, LinkKind
 
 # Characters that can never be part of a URL written in prose: whitespace, ASCII ones that
@@ -401,28 +406,6 @@ _REPO_KINDS = frozenset(
 )
 _PATH_KINDS = frozenset({LinkKind.GITHUB_PATH, LinkKind.HF_MODEL, LinkKind.HF_DATASET, LinkKind.HF_SPACE})
 
-FAMILIES: dict[str, str] = {
-    **dict.fromkeys(["arxiv.org", "export.arxiv.org", "ar5iv.org", "ar5iv.labs.arxiv.org"], "arxiv"),
-    **dict.fromkeys(["doi.org", "dx.doi.org"], "doi"),
-    **dict.fromkeys(["zenodo.org", "sandbox.zenodo.org"], "zenodo"),
-    "figshare.com": "figshare",
-    "osf.io": "osf",
-    **dict.fromkeys(["drive.google.com", "docs.google.com"], "drive"),
-    **dict.fromkeys(["dropbox.com", "dl.dropboxusercontent.com", "dl.dropbox.com"], "dropbox"),
-    **dict.fromkeys(["onedrive.live.com", "sharepoint.com"], "onedrive"),
-    "anonymous.4open.science": "anonymous",
-    "openreview.net": "openreview",
-    "modelscope.cn": "modelscope",
-    "kaggle.com": "kaggle",
-    "colab.research.google.com": "colab",
-    "paperswithcode.com": "paperswithcode",
-    **dict.fromkeys(
-        ["aka.ms", "bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rb.gy", "cutt.ly",
-         "shorturl.at", "tiny.cc", "rebrand.ly", "t.ly", "s.id", "git.io", "1drv.ms", "lnkd.in", "amzn.to",
-         "youtu.be"],
-        "shortener",
-    ),
-}
 _ARXIV_ID_RE = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?(?:\.pdf)?$")
 
 
@@ -500,7 +483,7 @@ def _kind_of(p: _Parts) -> dict[str, Any]:
         return {**blank, **_huggingface(seg)}
     if p.host.endswith(".hf.space"):
         return {**blank, "kind": LinkKind.HF_SPACE}
-    family = _family(p.host)
+    family = family_of(p.host)  # from the one table of host rules
     ident: str | None = None
     if family == "arxiv" and len(seg) >= 2:
         m = _ARXIV_ID_RE.search("/".join(seg[1:]))
@@ -562,15 +545,6 @@ def _ref_and_path(rest: tuple[str, ...]) -> dict[str, Any]:
 
 def _strip_git(name: str) -> str:
     return name[:-4] if name.lower().endswith(".git") and len(name) > 4 else name
-
-
-def _family(host: str) -> str | None:
-    labels = host.removeprefix("www.").split(".")
-    for size in range(min(len(labels), 4), 1, -1):
-        family = FAMILIES.get(".".join(labels[-size:]))
-        if family:
-            return family
-    return None
 
 
 def _assemble(p: _Parts, kind: LinkKind) -> str:

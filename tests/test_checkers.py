@@ -288,7 +288,7 @@ def test_pages_get_states_from_what_the_server_answers(sim: SimulatedWeb) -> Non
 
     expected = {"https://ok.example.org/": State.ALIVE, "https://ok.example.org/gone": State.DEAD,
                 "https://ok.example.org/missing": State.DEAD, "https://ok.example.org/bot-wall": State.BLOCKED,
-                "https://ok.example.org/busy": State.BLOCKED, "https://ok.example.org/down": State.ERROR,
+                "https://ok.example.org/busy": State.UNKNOWN, "https://ok.example.org/down": State.ERROR,
                 "https://ok.example.org/slow": State.ERROR, "https://ok.example.org/hangup": State.ERROR,
                 "https://ok.example.org/get-only": State.ALIVE, "https://ok.example.org/huge": State.ALIVE,
                 "https://ok.example.org/loop-a": State.ERROR}

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from checks.config import ConfigError, apply_config
 from checks.http import OutageEvidence, check_pages, judge_outage
-from checks.hosts import HostPolicy
+from checks.host_rules import HostRule
 from checks.model import Evidence, Observation, State
 from checks.settings import CheckSettings, RemapRule
 from checks.transport import classify_failure
@@ -85,7 +85,8 @@ def test_soft_404_detection_can_be_turned_off(sim: SimulatedWeb) -> None:
 def test_retry_after_is_honoured_and_the_host_is_asked_more_slowly_afterwards(sim: SimulatedWeb) -> None:
     result = check_pages(["https://ok.example.org/busy"], settings(sim, retries=1))
     busy = result.observations[0]
-    assert busy.state is State.BLOCKED and busy.evidence.attempts == 2
+    assert busy.state is State.UNKNOWN and busy.evidence.attempts == 2  # rate-limited: ours, not the page's
+    assert busy.reason.startswith("not checked: the site rate-limited us (HTTP 429)")
     times = [r.at for r in sim.request_log() if r.url.endswith("/busy")]
     assert len(times) >= 2 and times[-1] - times[0] >= 1.0  # waited at least the Retry-After
 
@@ -106,7 +107,7 @@ def test_a_url_gives_up_after_its_total_budget_however_many_retries_remain(sim: 
 
 
 def test_per_host_limits_are_data_and_space_requests_out(sim: SimulatedWeb) -> None:
-    policy = {"polite.example.org": HostPolicy(max_concurrency=1, min_interval=0.3)}
+    policy = {"polite.example.org": HostRule(max_concurrency=1, min_interval=0.3)}
     urls = [f"https://polite.example.org/{i}" for i in (1, 2, 3)]
     result = check_pages(urls, settings(sim, hosts=policy, soft404=False))
     assert set(states(result).values()) == {State.ALIVE}
@@ -294,7 +295,7 @@ def test_pages_get_our_user_agent_and_host_headers_and_no_cookie_travels_between
 
     with serve(handler) as port:
         host = f"127.0.0.1:{port}"
-        policy = {"127.0.0.1": HostPolicy(headers={"X-Lab": "vision"})}
+        policy = {"127.0.0.1": HostRule(headers={"X-Lab": "vision"})}
         result = check_pages([f"http://{host}/a", f"http://{host}/b"],
                              CheckSettings(allow_private=True, user_agent="paperwatch-test/1", hosts=policy))
     assert {o.state for o in result.observations} == {State.ALIVE}
@@ -332,15 +333,15 @@ def test_rate_limit_headers_without_retry_after_are_waited_for_and_slow_the_host
     assert (first, second) == ("/spent", "/after") and t1 - t0 >= 0.9
 
 
-def test_a_rate_limit_reset_beyond_our_patience_leaves_the_link_blocked_not_dead() -> None:
+def test_a_rate_limit_reset_beyond_our_patience_leaves_the_link_unknown_not_dead() -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=429, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "3600"})
 
     with serve(handler) as port:
         result = check_pages([f"http://127.0.0.1:{port}/x"], CheckSettings(allow_private=True, retries=2, max_retry_after=2))
     observation = result.observations[0]
-    assert observation.state is State.BLOCKED and observation.evidence.attempts == 1
-    assert "retry after 3600" in observation.reason
+    assert observation.state is State.UNKNOWN and observation.evidence.attempts == 1
+    assert "rate-limited us" in observation.reason and "retry after 3600" in observation.reason
 
 
 def test_github_com_is_asked_a_few_pages_at_a_time_unless_configured_otherwise() -> None:
@@ -361,6 +362,6 @@ def test_github_com_is_asked_a_few_pages_at_a_time_unless_configured_otherwise()
         default = check_pages(urls, CheckSettings(remap_rules=remap, canaries=(), soft404=False, per_host=10))
         assert max(most) == 4 and {o.state for o in default.observations} == {State.ALIVE}
         most.clear()
-        configured = {"github.com": HostPolicy(max_concurrency=8)}
+        configured = {"github.com": HostRule(max_concurrency=8)}
         check_pages(urls, CheckSettings(remap_rules=remap, canaries=(), soft404=False, per_host=10, hosts=configured))
         assert max(most) == 8
