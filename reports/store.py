@@ -42,6 +42,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from checks.facts import Facts, facts_from_dict, facts_to_dict
 from checks.model import Evidence, Observation, Paper, State
 from reports.retention import DEFAULT_KEEP_DAYS, DaySummary, cutoff, merge, spread
 
@@ -596,7 +597,7 @@ class Store:
         return dict(run_id=run_id, link_id=link_id, state=o.state.value, reason=o.reason, checker=o.checker,
                     status_code=o.evidence.status_code, final_url=o.evidence.final_url, error=o.evidence.error,
                     elapsed_ms=o.evidence.elapsed_ms, attempts=o.evidence.attempts, suggested_url=o.suggested_url,
-                    evidence={"redirects": [list(h) for h in o.evidence.redirects]}, details=dict(o.details),
+                    evidence={"redirects": [list(h) for h in o.evidence.redirects]}, details=facts_to_dict(o.facts),
                     checked_at=o.checked_at.isoformat())
 
     def finish_run(self, run_id: int, *, status: str, offline: bool, notes: Sequence[str]) -> RunRecord:
@@ -695,9 +696,9 @@ class Store:
                     entry[2].append(CitedLink(row.link_id, row.normalized, row.kind, row.url, row.claim, bool(row.promise)))
         return list(result.values())
 
-    def latest_details(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The metadata each link had at its last completed check (ETags included), for conditional requests."""
-        result: dict[str, dict[str, Any]] = {}
+    def latest_details(self, urls: Sequence[str]) -> dict[str, Facts]:
+        """The facts each link had at its last completed check (ETags included), for conditional requests."""
+        result: dict[str, Facts] = {}
         names = list(urls)
         for start in range(0, len(names), 500):
             result.update(_latest_details(self, names[start:start + 500]))
@@ -746,22 +747,23 @@ class Store:
                     evidence=Evidence(status_code=row.status_code, final_url=row.final_url, error=row.error,
                                       elapsed_ms=row.elapsed_ms, attempts=row.attempts,
                                       redirects=tuple((int(c), str(u)) for c, u in (row.evidence or {}).get("redirects", []))),
-                    suggested_url=row.suggested_url, details=dict(row.details or {}),
+                    suggested_url=row.suggested_url, facts=facts_from_dict(row.checker, row.details),
                     checked_at=datetime.fromisoformat(row.checked_at))
         return result
 
 
-def _latest_details(store: "Store", urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _latest_details(store: "Store", urls: Sequence[str]) -> dict[str, Facts]:
     latest = (sa.select(sa.func.max(observations.c.id))
               .join(links, links.c.id == observations.c.link_id)
               .join(runs, runs.c.id == observations.c.run_id)
               .where(links.c.normalized.in_(list(urls)), runs.c.status == "completed")
               .group_by(observations.c.link_id))
-    query = (sa.select(links.c.normalized, observations.c.details)
+    query = (sa.select(links.c.normalized, observations.c.checker, observations.c.details)
              .join(links, links.c.id == observations.c.link_id)
              .where(observations.c.id.in_(latest)))
     with store.engine.connect() as conn:
-        return {row.normalized: dict(row.details or {}) for row in conn.execute(query) if row.details}
+        found = {row.normalized: facts_from_dict(row.checker, row.details) for row in conn.execute(query)}
+        return {url: facts for url, facts in found.items() if facts is not None}
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
