@@ -35,6 +35,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Callable
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from github import Auth, Github, GithubException, UnknownObjectException  # noqa: E402
 
+from checks.facts import HubFacts  # noqa: E402
 from checks.github import check_repos  # noqa: E402
 from checks.huggingface import check_artifacts  # noqa: E402
 from checks.model import Link, LinkKind, Observation  # noqa: E402
@@ -255,10 +257,16 @@ def hub_endpoints(sim: SimulatedWeb) -> Counter:
     return counts
 
 
+def _discovered(observation: Observation) -> Mapping[str, tuple[str, ...]]:
+    """The citing artifacts a paper check discovered, by kind."""
+    facts = observation.facts
+    return (facts.discovered if isinstance(facts, HubFacts) else None) or {}
+
+
 def discovery_check(observations: list[Observation], citing: dict[str, dict[str, int]]) -> tuple[int, int, int]:
     """(papers checked, papers whose citing artifacts were all discovered, papers cited beyond the answer's cap)."""
     papers = [o for o in observations if o.url in citing]
-    complete = sum(1 for o in papers if {k: len(v) for k, v in o.details.get("discovered", {}).items()} == citing[o.url])
+    complete = sum(1 for o in papers if {k: len(v) for k, v in _discovered(o).items()} == citing[o.url])
     beyond = sum(1 for counts in citing.values() if max(counts.values()) > 10)
     return len(papers), complete, beyond
 
@@ -377,16 +385,16 @@ def main(argv: list[str] | None = None) -> int:
             run, stored = measure(sim, "paperwatch first run", "token", n, lambda: check_repos(repos, settings))
             runs.append(run)
             for label in ("paperwatch re-run", "paperwatch 3rd run"):
-                before = {o.url: dict(o.details) for o in stored}
+                before = {o.url: o.facts for o in stored}
                 run, stored = measure(sim, label, "token", n, lambda: check_repos(repos, settings, previous=before))
                 runs.append(run)
             found = [o for o in stored if o.state.value in ("alive", "moved")]
-            slow_facts = f"{sum('release_count' in o.details for o in found)} of {len(found)} found repositories"
+            slow_facts = f"{sum(o.facts is not None and o.facts.has('release_count') for o in found)} of {len(found)} found repositories"
 
             set_token(None)
             run, first = measure(sim, "paperwatch first run", "anonymous", n, lambda: check_repos(repos, settings))
             runs.append(run)
-            previous = {o.url: dict(o.details) for o in first}
+            previous = {o.url: o.facts for o in first}
             run, _ = measure(sim, "paperwatch re-run (ETags)", "anonymous", n,
                              lambda: check_repos(repos, settings, previous=previous))
             runs.append(run)

@@ -28,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from checks.facts import facts_from_dict  # noqa: E402
 from reports.headline import attention, facet_figures  # noqa: E402
 from reports.report import HISTORY_RUNS, REPORT_SCHEMA_VERSION, STATE_ORDER, render_html, write_report  # noqa: E402
 
@@ -147,7 +148,8 @@ def store_build_seconds(report: dict[str, Any], db: Path) -> float:
             store.record_papers(run_id, papers)
             store.record_observations(run_id, [Observation(url=url, state=State(link["history"][-3 + i]["state"]), reason=link["reason"],
                                                            checker=link["checker"], evidence=Evidence(status_code=link["evidence"]["status_code"]),
-                                                           details=link["details"]) for url, link in links.items()])
+                                                           facts=facts_from_dict(link["checker"], link["details"]))
+                                               for url, link in links.items()])
             store.finish_run(run_id, status="completed", offline=False, notes=[])
         started = time.perf_counter()
         build_report(store, run_id)

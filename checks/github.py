@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -22,6 +22,7 @@ from github import Auth, Github, GithubException, UnknownObjectException
 from urllib3.util import Retry
 
 from checks.breaker import Breaker
+from checks.facts import Facts, RepoFacts
 from checks.github_graphql import GraphQLRepoChecker, error_message
 from checks.model import Evidence, Link, LinkKind, Observation, State
 from checks.ratelimits import github_limit, is_rate_limit
@@ -45,10 +46,11 @@ _without_pygithub_console_handler()
 
 class GitHubChecker:
     def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,
-                 previous: Mapping[str, Mapping[str, Any]] | None = None):
+                 previous: Mapping[str, Facts | None] | None = None):
         self.settings = settings
         self.on_done = on_done
-        self.previous = previous or {}
+        # last run's facts of each repository: only a repository's own carry an ETag and slow facts
+        self.previous = {url: facts for url, facts in (previous or {}).items() if isinstance(facts, RepoFacts)}
         self.breaker = Breaker()
         token = settings.github_token()
         # Retry only server errors; rate-limit answers reach us intact. urllib3 would otherwise sleep out a 429's
@@ -96,8 +98,8 @@ class GitHubChecker:
     def _check_repo(self, link: Link, started: float) -> Observation:
         """One conditional REST request: a repository unchanged since the last run costs a 304."""
         wanted = f"{link.owner}/{link.name}"
-        cached = self.previous.get(link.normalized) or {}
-        headers = {"If-None-Match": cached["etag"]} if cached.get("etag") else {}
+        cached = self.previous.get(link.normalized) or RepoFacts()
+        headers = {"If-None-Match": cached.etag} if cached.etag else {}
         try:
             try:
                 response_headers, data = self.client.requester.requestJsonAndCheck("GET", f"/repos/{wanted}", headers=headers)
@@ -122,11 +124,11 @@ class GitHubChecker:
             self.breaker.failure(reason)
             return self._unknown(link, reason, started, error=f"{type(exc).__name__}: {exc}")
         if data is None:  # 304 Not Modified: what we stored last time is still true
-            details, status = {**cached, "not_modified": True}, 304
+            facts, status = cached.with_(not_modified=True), 304
         else:
-            details, status = {**details_from_rest(data), "etag": response_headers.get("etag")}, 200
-        evidence = Evidence(status_code=status, final_url=repo_web_url(details["full_name"]), elapsed_ms=self._ms(started))
-        return repo_observation(link, details, evidence)
+            facts, status = facts_from_rest(data).with_(etag=response_headers.get("etag")), 200
+        evidence = Evidence(status_code=status, final_url=repo_web_url(str(facts.full_name)), elapsed_ms=self._ms(started))
+        return repo_observation(link, facts, evidence)
 
     def _from_status(self, link: Link, wanted: str, status: int, data: Any, started: float) -> Observation:
         """GitHub's refusal, through the status table (``checks.statuses``); unknown is ours, and stops the run's asking."""
@@ -139,29 +141,29 @@ class GitHubChecker:
         return Observation(url=link.normalized, state=state, checker="github", reason=reason, evidence=evidence)
 
 
-def details_from_rest(data: Mapping[str, Any]) -> dict[str, Any]:
+def facts_from_rest(data: Mapping[str, Any]) -> RepoFacts:
     """Metadata from one ``GET /repos/{owner}/{repo}``; activity from ``pushed_at`` (no extra calls)."""
     pushed = data.get("pushed_at")
     pushed_at = datetime.fromisoformat(pushed.replace("Z", "+00:00")) if pushed else None
     license_info = data.get("license") or {}
-    details: dict[str, Any] = {
-        "full_name": data["full_name"],
-        "description": data.get("description"),
-        "stars": data.get("stargazers_count"),
-        "forks": data.get("forks_count"),
-        "open_issues": data.get("open_issues_count"),
-        "archived": bool(data.get("archived")),
-        "disabled": bool(data.get("disabled")),
-        "fork": bool(data.get("fork")),
-        "parent": (data.get("parent") or {}).get("full_name"),
-        "license": license_info.get("spdx_id"),
-        "default_branch": data.get("default_branch"),
-        "topics": list(data.get("topics") or []),
-        "pushed_at": pushed,
-        "empty": data.get("size") == 0,
-    }
-    details["activity"] = activity_class(pushed_at, details["archived"])
-    return details
+    archived = bool(data.get("archived"))
+    return RepoFacts.of(
+        full_name=data["full_name"],
+        description=data.get("description"),
+        stars=data.get("stargazers_count"),
+        forks=data.get("forks_count"),
+        open_issues=data.get("open_issues_count"),
+        archived=archived,
+        disabled=bool(data.get("disabled")),
+        fork=bool(data.get("fork")),
+        parent=(data.get("parent") or {}).get("full_name"),
+        license=license_info.get("spdx_id"),
+        default_branch=data.get("default_branch"),
+        topics=tuple(data.get("topics") or ()),
+        pushed_at=pushed,
+        empty=data.get("size") == 0,
+        activity=activity_class(pushed_at, archived),
+    )
 
 
 # What only the repository page tells when the API answered too: the tree, README, releases and
@@ -178,23 +180,27 @@ def merge_page_and_api(page: Observation, api: Observation) -> Observation:
     GitHub's own answer through the API wins when there is one; when the API could not be
     asked (budget, network), the page's answer stands, with the last known metadata.
     """
-    facts = dict(page.details) if page.state in (State.ALIVE, State.MOVED) else {}
+    page_facts = page.facts if page.state in (State.ALIVE, State.MOVED) else None
+    api_facts = api.facts if isinstance(api.facts, RepoFacts) else RepoFacts()
     if api.state in (State.ALIVE, State.MOVED, State.DEAD):
-        if not facts or api.state is State.DEAD:
+        if not page_facts or api.state is State.DEAD:
             return api
-        details = {**api.details, **{key: facts[key] for key in PAGE_ONLY_FACTS if key in facts}}
-        return api.replace(details=details, reason=summary(details) if api.state is State.ALIVE else api.reason)
-    details = {**api.details, **facts, "metadata_not_refreshed": api.reason}
-    said = summary({"activity": "activity unknown", **details}) if page.state is State.ALIVE and "placeholder" in facts else page.reason
+        read = page_facts.values()
+        page_only = {name: read[name] for name in PAGE_ONLY_FACTS if name in read}
+        facts = api_facts.with_(**page_only)
+        return api.replace(facts=facts, reason=summary(facts) if api.state is State.ALIVE else api.reason)
+    facts = api_facts.merged(page_facts).with_(metadata_not_refreshed=api.reason)
+    placeholder_read = page_facts is not None and page_facts.has("placeholder")
+    said = summary(facts) if page.state is State.ALIVE and placeholder_read else page.reason
     reason = f"{said} (repository page); metadata not refreshed: {api.reason.removeprefix('not checked: ')}"
-    return page.replace(checker="github", details=details, reason=reason)
+    return page.replace(checker="github", facts=facts, reason=reason)
 
 
 def check_repos(links: Sequence[Link], settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,
-                previous: Mapping[str, Mapping[str, Any]] | None = None) -> list[Observation]:
+                previous: Mapping[str, Facts | None] | None = None) -> list[Observation]:
     """Check ``github-repo`` links, one observation per unique repository.
 
-    ``previous`` maps a link's normalized URL to the details stored by the last run (with
+    ``previous`` maps a link's normalized URL to the facts stored by the last run (with
     its ETag), so that unchanged repositories cost one conditional request.
     """
     repos = [link for link in links if link.kind is LinkKind.GITHUB_REPO]

@@ -25,6 +25,7 @@ import urllib3
 from github import Github, GithubException
 
 from checks.breaker import Breaker
+from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
 from checks.ratelimits import github_limit, is_rate_limit
 from checks.repo_facts import activity_class, placeholder_facts, repo_observation, repo_web_url
@@ -73,10 +74,15 @@ def build_slow_query(full_names: Sequence[str]) -> tuple[str, dict[str, str]]:
     return f"query SlowFacts({', '.join(params)}) {{\n" + "\n".join(fields) + "\n  rateLimit { cost remaining resetAt }\n}\n", variables
 
 
-def slow_facts_current(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> bool:
+def slow_facts_current(now: RepoFacts, before: RepoFacts | None) -> bool:
     """Last run's release count and topics still hold when nothing was pushed or edited since."""
-    return bool(before) and all(key in before for key in SLOW_FACTS) and \
-        before.get("pushed_at") == now.get("pushed_at") and before.get("updated_at") == now.get("updated_at")
+    return before is not None and all(before.has(name) for name in SLOW_FACTS) and \
+        before.pushed_at == now.pushed_at and before.updated_at == now.updated_at
+
+
+def _repo(observation: Observation) -> RepoFacts:
+    """An observation's repository facts (none recorded: empty ones)."""
+    return observation.facts if isinstance(observation.facts, RepoFacts) else RepoFacts()
 
 
 def error_message(exc: GithubException) -> str:
@@ -88,7 +94,7 @@ def _iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def details_from_graphql(node: dict[str, Any]) -> dict[str, Any]:
+def facts_from_graphql(node: dict[str, Any]) -> RepoFacts:
     """The same metadata the REST path records, from one GraphQL repository node."""
     branch = node.get("defaultBranchRef") or {}
     commit = branch.get("target") or {}
@@ -96,30 +102,29 @@ def details_from_graphql(node: dict[str, Any]) -> dict[str, Any]:
     root = node.get("root") or {}
     readme = (node.get("readme") or {}).get("text")
     last_commit = _iso(commit.get("committedDate"))
-    details: dict[str, Any] = {
-        "full_name": node["nameWithOwner"],
-        "description": node.get("description"),
-        "stars": node.get("stargazerCount"),
-        "forks": node.get("forkCount"),
-        "open_issues": (node.get("issues") or {}).get("totalCount"),
-        "archived": bool(node.get("isArchived")),
-        "disabled": bool(node.get("isDisabled")),
-        "fork": bool(node.get("isFork")),
-        "parent": (node.get("parent") or {}).get("nameWithOwner"),
-        "license": (node.get("licenseInfo") or {}).get("spdxId"),
-        "default_branch": branch.get("name"),
-        "pushed_at": node.get("pushedAt"),
-        "updated_at": node.get("updatedAt"),
-        "empty": bool(node.get("isEmpty")),
-        "last_commit_sha": commit.get("oid"),
-        "last_commit_at": last_commit.isoformat() if last_commit else None,
-        "latest_release": {"tag": release["tagName"], "published_at": release.get("publishedAt"),
-                           "prerelease": release.get("isPrerelease"), "url": release.get("url")} if release else None,
-    }
-    details.update(placeholder_facts([entry["name"] for entry in root.get("entries", [])] if root else [], readme,
-                                     empty=details["empty"]))
-    details["activity"] = activity_class(last_commit, details["archived"])
-    return details
+    archived, empty = bool(node.get("isArchived")), bool(node.get("isEmpty"))
+    facts = RepoFacts.of(
+        full_name=node["nameWithOwner"],
+        description=node.get("description"),
+        stars=node.get("stargazerCount"),
+        forks=node.get("forkCount"),
+        open_issues=(node.get("issues") or {}).get("totalCount"),
+        archived=archived,
+        disabled=bool(node.get("isDisabled")),
+        fork=bool(node.get("isFork")),
+        parent=(node.get("parent") or {}).get("nameWithOwner"),
+        license=(node.get("licenseInfo") or {}).get("spdxId"),
+        default_branch=branch.get("name"),
+        pushed_at=node.get("pushedAt"),
+        updated_at=node.get("updatedAt"),
+        empty=empty,
+        last_commit_sha=commit.get("oid"),
+        last_commit_at=last_commit.isoformat() if last_commit else None,
+        latest_release=Release(tag=release["tagName"], published_at=release.get("publishedAt"),
+                               prerelease=release.get("isPrerelease"), url=release.get("url")) if release else None,
+    )
+    names = [entry["name"] for entry in root.get("entries", [])] if root else []
+    return facts.merged(placeholder_facts(names, readme, empty=empty)).with_(activity=activity_class(last_commit, archived))
 
 
 class GraphQLRepoChecker:
@@ -138,7 +143,7 @@ class GraphQLRepoChecker:
         self.points = 0
         self.slow_pending = 0  # repositories whose release count and topics wait for a later run
 
-    def check(self, links: Sequence[Link], previous: Mapping[str, Mapping[str, Any]] | None = None) -> list[Observation]:
+    def check(self, links: Sequence[Link], previous: Mapping[str, RepoFacts] | None = None) -> list[Observation]:
         observations: list[Observation] = []
         for start in range(0, len(links), self.batch_size):
             results = self._batch(links[start:start + self.batch_size])
@@ -148,12 +153,12 @@ class GraphQLRepoChecker:
             observations += results
         return self._with_slow_facts(observations, previous or {}, len(links))
 
-    def _with_slow_facts(self, observations: list[Observation], previous: Mapping[str, Mapping[str, Any]],
+    def _with_slow_facts(self, observations: list[Observation], previous: Mapping[str, RepoFacts],
                          repositories: int) -> list[Observation]:
         """Refresh stale release counts and topics within the budget; every other repository keeps last run's."""
-        found = [o for o in observations if o.state in (State.ALIVE, State.MOVED) and o.details.get("full_name")]
-        stale = [o for o in found if not slow_facts_current(o.details, previous.get(o.url))]
-        stale.sort(key=lambda o: any(k in (previous.get(o.url) or {}) for k in SLOW_FACTS))  # never fetched first
+        found = [o for o in observations if o.state in (State.ALIVE, State.MOVED) and _repo(o).full_name]
+        stale = [o for o in found if not slow_facts_current(_repo(o), previous.get(o.url))]
+        stale.sort(key=lambda o: any((previous.get(o.url) or RepoFacts()).has(k) for k in SLOW_FACTS))  # never fetched first
         budget = max(MIN_POINTS, math.ceil(POINTS_PER_REPO * repositories)) - self.points
         batches = [stale[i:i + SLOW_BATCH_SIZE] for i in range(0, len(stale), SLOW_BATCH_SIZE)][:max(0, budget)]
         refreshed: dict[str, Observation] = {}
@@ -165,16 +170,17 @@ class GraphQLRepoChecker:
         return [self._keep_known_slow_facts(refreshed.get(o.url, o), previous.get(o.url)) for o in observations]
 
     @staticmethod
-    def _keep_known_slow_facts(observation: Observation, before: Mapping[str, Any] | None) -> Observation:
+    def _keep_known_slow_facts(observation: Observation, before: RepoFacts | None) -> Observation:
         """Facts not refreshed this run (still current, or over budget) keep last run's values and their date."""
-        if before is None or "release_count" in observation.details or observation.state not in (State.ALIVE, State.MOVED):
+        if before is None or _repo(observation).has("release_count") or observation.state not in (State.ALIVE, State.MOVED):
             return observation
-        kept = {k: before[k] for k in SLOW_FACTS if k in before}
-        return observation.replace(details={**observation.details, **kept, "slow_facts_at": before.get("slow_facts_at")}) \
+        known = before.values()
+        kept = {name: known[name] for name in SLOW_FACTS if name in known}
+        return observation.replace(facts=_repo(observation).with_(**kept, slow_facts_at=before.slow_facts_at)) \
             if kept else observation
 
     def _slow_batch(self, batch: Sequence[Observation]) -> dict[str, Observation]:
-        query, variables = build_slow_query([o.details["full_name"] for o in batch])
+        query, variables = build_slow_query([str(_repo(o).full_name) for o in batch])
         requester = self.client.requester
         try:
             _, body = requester.requestJsonAndCheck("POST", requester.graphql_url, input={"query": query, "variables": variables})
@@ -189,8 +195,8 @@ class GraphQLRepoChecker:
             node = data.get(f"r{index}")
             if node:
                 topics = [n["topic"]["name"] for n in (node.get("repositoryTopics") or {}).get("nodes") or [] if n]
-                refreshed[o.url] = o.replace(details={**o.details, "release_count": (node.get("releases") or {}).get("totalCount"),
-                                                      "topics": topics, "slow_facts_at": stamp})
+                refreshed[o.url] = o.replace(facts=_repo(o).with_(release_count=(node.get("releases") or {}).get("totalCount"),
+                                                                  topics=tuple(topics), slow_facts_at=stamp))
         return refreshed
 
     def _unknown(self, links: Sequence[Link], reason: str, started: float, error: str | None = None) -> list[Observation]:
@@ -251,9 +257,9 @@ class GraphQLRepoChecker:
             return Observation(url=link.normalized, state=State.ERROR, checker="github",
                                reason=f"GitHub GraphQL gave no answer for this repository ({kind or 'error'}: {message})",
                                evidence=Evidence(error=message, elapsed_ms=elapsed))
-        details = details_from_graphql(node)
-        return repo_observation(link, details, Evidence(status_code=200, final_url=repo_web_url(details["full_name"]),
-                                                        elapsed_ms=elapsed))
+        facts = facts_from_graphql(node)
+        return repo_observation(link, facts, Evidence(status_code=200, final_url=repo_web_url(str(facts.full_name)),
+                                                      elapsed_ms=elapsed))
 
     def _refused(self, links: Sequence[Link], exc: GithubException, started: float) -> list[Observation]:
         message = error_message(exc)

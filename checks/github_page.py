@@ -16,6 +16,7 @@ from typing import Any
 from datetime import datetime
 from urllib.parse import quote, unquote, urlsplit
 
+from checks.facts import Release, RepoFacts
 from checks.repo_facts import activity_class, placeholder_facts
 
 # Enough for the page's head, the overview partial and a long README; a repository page
@@ -72,45 +73,45 @@ def _readme_text(payload: dict[str, Any]) -> str | None:
     return unescape(_TAGS.sub(" ", rich)) + " " + links
 
 
-def repo_page_facts(body: bytes) -> dict[str, Any]:
-    """Facts the repository page states; empty when the page is not one we can read."""
+def repo_page_facts(body: bytes) -> RepoFacts | None:
+    """Facts the repository page states; None when the page is not one we can read."""
     page = body.decode("utf-8", "replace")
-    facts: dict[str, Any] = {}
+    facts = RepoFacts()
     if nwo := _NWO.search(page):
-        facts["page_full_name"] = unescape(nwo.group(1))
+        facts = facts.with_(page_full_name=unescape(nwo.group(1)))
     if _ARCHIVED.search(page):
-        facts["archived"] = True
+        facts = facts.with_(archived=True)
     if forked := _FORKED.search(page):
-        facts["fork"], facts["parent"] = True, unquote(forked.group(1))
+        facts = facts.with_(fork=True, parent=unquote(forked.group(1)))
     payload = _overview(page)
     if payload is None:
         if _EMPTY.search(page):
-            facts.update(placeholder_facts([], None, empty=True), empty=True)
-        return facts if "page_full_name" in facts else {}
+            facts = facts.merged(placeholder_facts([], None, empty=True)).with_(empty=True)
+        return facts if facts.has("page_full_name") else None
     names = [item["name"] for item in payload["tree"].get("items") or [] if isinstance(item, dict) and "name" in item]
     branch = (payload.get("repo") or {}).get("defaultBranch") or (payload.get("refInfo") or {}).get("name")
     if isinstance(branch, str) and branch:
-        facts["default_branch"] = branch
-    facts.update(placeholder_facts(names, _readme_text(payload), empty=False), empty=False)
+        facts = facts.with_(default_branch=branch)
+    facts = facts.merged(placeholder_facts(names, _readme_text(payload), empty=False)).with_(empty=False)
     count, latest = _RELEASES.search(page), _LATEST.search(page)
     if count and latest:
-        facts["release_count"] = int(count.group(1).replace(",", ""))
-        facts["latest_release"] = {"tag": unquote(unescape(latest.group(1))), "published_at": latest.group(3),
-                                   "prerelease": latest.group(2) == "Pre-release"}
+        facts = facts.with_(release_count=int(count.group(1).replace(",", "")),
+                            latest_release=Release(tag=unquote(unescape(latest.group(1))), published_at=latest.group(3),
+                                                   prerelease=latest.group(2) == "Pre-release"))
     elif _NO_RELEASES.search(page):
-        facts["release_count"], facts["latest_release"] = 0, None
+        facts = facts.with_(release_count=0, latest_release=None)
     return facts
 
 
-def latest_commit_url(page_url: str, facts: dict[str, Any]) -> str | None:
+def latest_commit_url(page_url: str, facts: RepoFacts) -> str | None:
     """Where the overview page itself asks for the default branch's newest commit (JSON), if it has one."""
-    branch = facts.get("default_branch")
-    if not branch or facts.get("empty"):
+    branch = facts.default_branch
+    if not branch or facts.empty:
         return None
     return f"{page_url.rstrip('/')}/latest-commit/{quote(branch, safe='')}"
 
 
-def with_latest_commit(facts: dict[str, Any], body: bytes) -> dict[str, Any]:
+def with_latest_commit(facts: RepoFacts, body: bytes) -> RepoFacts:
     """The page's facts plus the last commit's date and the activity class it gives; unchanged if unreadable."""
     try:
         data = json.loads(body)
@@ -119,5 +120,5 @@ def with_latest_commit(facts: dict[str, Any], body: bytes) -> dict[str, Any]:
         return facts
     if when.tzinfo is None:
         return facts
-    return {**facts, "last_commit_at": when.isoformat(), "last_commit_sha": data.get("oid"),
-            "activity": activity_class(when, bool(facts.get("archived")))}
+    return facts.with_(last_commit_at=when.isoformat(), last_commit_sha=data.get("oid"),
+                       activity=activity_class(when, bool(facts.archived)))

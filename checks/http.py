@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from checks.facts import Facts, PageFacts
 from checks.github_page import READ_LIMIT as REPO_PAGE_BYTES
 from checks.github_page import is_repo_root, latest_commit_url, repo_page_facts, with_latest_commit
 from checks.host_rules import HostRule, rule_for
@@ -62,10 +63,10 @@ class PageReader:
 
     applies: Callable[[str], bool]
     limit: int
-    facts: Callable[[bytes], dict[str, Any]]
+    facts: Callable[[bytes], Facts | None]  # None: nothing could be read
     # a resource the page itself fetches (JSON), asked for when the page's facts name it
-    follow_up: Callable[[str, dict[str, Any]], str | None] | None = None
-    with_follow_up: Callable[[dict[str, Any], bytes], dict[str, Any]] | None = None
+    follow_up: Callable[[str, Facts], str | None] | None = None
+    with_follow_up: Callable[[Facts, bytes], Facts] | None = None
 
 
 # A github.com repository page: its tree, README and releases, then its default branch's last
@@ -263,7 +264,7 @@ class PageChecker:
         reason = (f"not checked: behind the remap, the server redirected (HTTP {status}) to {physical}, a URL of the "
                   "remap target that no remap rule maps back to a public URL")
         return Observation(url=trace.url, state=State.UNKNOWN, checker="http", reason=reason,
-                           evidence=trace.evidence(current, status), details={"unmapped_redirect": physical})
+                           evidence=trace.evidence(current, status), facts=PageFacts(unmapped_redirect=physical))
 
     def _failed(self, trace: _Trace, current: str, failure: Failure | None) -> Observation:
         failure = failure or Failure("other", "request failed")
@@ -288,9 +289,9 @@ class PageChecker:
             soft = await self._soft_404(current, signature(answer.body))
             if soft:
                 return Observation(url=trace.url, state=State.DEAD, checker="http", reason=soft, evidence=evidence)
-        details = reader.facts(answer.body) if reader is not None and state is State.ALIVE and answer.body else {}
-        if details and reader is not None:
-            details = await self._follow_up(reader, current, details)
+        facts = reader.facts(answer.body) if reader is not None and state is State.ALIVE and answer.body else None
+        if facts and reader is not None:
+            facts = await self._follow_up(reader, current, facts)
         suggested = None
         if state is State.ALIVE and trace.hops:
             moved_to = permanent_move(trace.url, trace.hops, lambda source: self._rule(source).redirects_expected)
@@ -300,9 +301,9 @@ class PageChecker:
             else:
                 reason = f"HTTP {answer.status} after {len(trace.hops)} redirect{'s' if len(trace.hops) > 1 else ''}"
         return Observation(url=trace.url, state=state, checker="http", reason=reason, evidence=evidence,
-                           suggested_url=suggested, details=details)
+                           suggested_url=suggested, facts=facts)
 
-    async def _follow_up(self, reader: PageReader, url: str, facts: dict[str, Any]) -> dict[str, Any]:
+    async def _follow_up(self, reader: PageReader, url: str, facts: Facts) -> Facts:
         """Ask for what the page would load next (as JSON); its failure only leaves that fact out."""
         if reader.follow_up is None or reader.with_follow_up is None:
             return facts

@@ -23,6 +23,7 @@ from huggingface_hub.errors import DisabledRepoError, GatedRepoError, HfHubHTTPE
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
 from checks.breaker import Breaker
+from checks.facts import HubFacts
 from checks.model import Evidence, Link, LinkKind, Observation, State
 from checks.settings import CheckSettings
 from checks.statuses import Service, state_for_status
@@ -99,11 +100,11 @@ class HubChecker:
 
     @staticmethod
     def _observe(link: Link, state: State, reason: str, started: float, *, status: int | None = None,
-                 error: str | None = None, details: dict[str, Any] | None = None, attempts: int = 1) -> Observation:
+                 error: str | None = None, facts: HubFacts | None = None, attempts: int = 1) -> Observation:
         return Observation(url=link.normalized, state=state, reason=reason, checker="huggingface",
                            evidence=Evidence(status_code=status, final_url=link.normalized, error=error,
                                              elapsed_ms=int((time.monotonic() - started) * 1000), attempts=attempts),
-                           details=details or {})
+                           facts=facts)
 
     def _fetch(self, link: Link) -> Any:
         repo_id = f"{link.owner}/{link.name}" if link.owner else str(link.name)
@@ -135,7 +136,7 @@ class HubChecker:
             info = self._fetch(link)
         except GatedRepoError as exc:
             return self._observe(link, State.ALIVE, f"{what} exists, gated: access must be requested", started,
-                                 status=_status(exc), details={"gated": True})
+                                 status=_status(exc), facts=HubFacts(gated=True))
         except RepositoryNotFoundError as exc:
             return self._observe(link, State.DEAD, f"{what} not found on the Hub (or private)", started,
                                  status=_status(exc), error="RepositoryNotFound")
@@ -147,15 +148,15 @@ class HubChecker:
             reason = f"not checked: could not reach the Hugging Face Hub at {self.settings.hf_endpoint} ({type(exc).__name__})"
             self.breaker.failure(reason)
             return self._observe(link, State.UNKNOWN, reason, started, error=f"{type(exc).__name__}: {exc}")
-        details = self._details(link, info)
+        facts = self._facts(link, info)
         if link.kind is LinkKind.HF_PAPER:
-            details.update(self._discover(str(link.name), info, started))
+            facts = facts.merged(self._discover(str(link.name), info, started))
         if link.kind is LinkKind.HF_SPACE:
-            stage = details.get("stage")
+            stage = facts.stage
             if stage in SPACE_ERROR_STAGES:
-                return self._observe(link, State.ERROR, f"space is broken: runtime stage {stage}", started, status=200, details=details)
-            return self._observe(link, State.ALIVE, f"space exists, runtime stage {stage or 'unknown'}", started, status=200, details=details)
-        return self._observe(link, State.ALIVE, self._summary(what, details), started, status=200, details=details)
+                return self._observe(link, State.ERROR, f"space is broken: runtime stage {stage}", started, status=200, facts=facts)
+            return self._observe(link, State.ALIVE, f"space exists, runtime stage {stage or 'unknown'}", started, status=200, facts=facts)
+        return self._observe(link, State.ALIVE, self._summary(what, facts), started, status=200, facts=facts)
 
     def _from_status(self, link: Link, what: str, status: int | None, exc: Exception, started: float) -> Observation:
         """The Hub's HTTP error, through the status table (``checks.statuses``)."""
@@ -165,38 +166,39 @@ class HubChecker:
         return self._observe(link, state, reason, started, status=status, error=error)
 
     @staticmethod
-    def _details(link: Link, info: Any) -> dict[str, Any]:
+    def _facts(link: Link, info: Any) -> HubFacts:
         if link.kind is LinkKind.HF_PAPER:
             # The Hub's own view of the paper: its code and page (the artifacts citing it: _discover).
-            return {
-                "title": getattr(info, "title", None),
-                "published_at": _iso(getattr(info, "published_at", None)),
-                "github_repo": getattr(info, "github_repo", None),
-                "project_page": getattr(info, "project_page", None),
-            }
+            return HubFacts.of(
+                title=getattr(info, "title", None),
+                published_at=_iso(getattr(info, "published_at", None)),
+                github_repo=getattr(info, "github_repo", None),
+                project_page=getattr(info, "project_page", None),
+            )
         siblings = getattr(info, "siblings", None) or []
         files = [s.rfilename for s in siblings]
         sizes = [s.size for s in siblings if getattr(s, "size", None)]
-        details: dict[str, Any] = {
-            "id": info.id,
-            "private": bool(getattr(info, "private", False)),
-            "gated": getattr(info, "gated", False) or False,
-            "disabled": bool(getattr(info, "disabled", False)),
-            "likes": getattr(info, "likes", None),
-            "downloads": getattr(info, "downloads", None),
-            "last_modified": _iso(getattr(info, "last_modified", None)),
-            "file_count": len(files),
-            "total_size": sum(sizes) if sizes else None,
-        }
+        facts = HubFacts.of(
+            id=info.id,
+            private=bool(getattr(info, "private", False)),
+            gated=getattr(info, "gated", False) or False,
+            disabled=bool(getattr(info, "disabled", False)),
+            likes=getattr(info, "likes", None),
+            downloads=getattr(info, "downloads", None),
+            last_modified=_iso(getattr(info, "last_modified", None)),
+            file_count=len(files),
+            total_size=sum(sizes) if sizes else None,
+        )
         if link.kind is LinkKind.HF_MODEL:
-            details.update(library=getattr(info, "library_name", None), pipeline_tag=getattr(info, "pipeline_tag", None),
-                           has_weights=any(f.endswith(_WEIGHT_SUFFIXES) for f in files))
+            facts = facts.with_(library=getattr(info, "library_name", None), pipeline_tag=getattr(info, "pipeline_tag", None),
+                                has_weights=any(f.endswith(_WEIGHT_SUFFIXES) for f in files))
         if link.kind is LinkKind.HF_SPACE:
             runtime = getattr(info, "runtime", None)
-            details.update(stage=str(getattr(runtime.stage, "value", runtime.stage)) if runtime and runtime.stage else None, sdk=getattr(info, "sdk", None))
-        return details
+            facts = facts.with_(stage=str(getattr(runtime.stage, "value", runtime.stage)) if runtime and runtime.stage else None,
+                                sdk=getattr(info, "sdk", None))
+        return facts
 
-    def _discover(self, arxiv_id: str, info: Any, started: float) -> dict[str, Any]:
+    def _discover(self, arxiv_id: str, info: Any, started: float) -> HubFacts:
         """Every model, dataset and space citing the paper: the answer's lists, completed from the Hub's listing.
 
         A listing that fails or runs out of the link's ``total_timeout`` keeps what was found and
@@ -211,13 +213,11 @@ class HubChecker:
                 continue
             ids, problem = self._tagged(kind, arxiv_id, started + self.settings.total_timeout)
             found[kind] += [i for i in ids if i not in found[kind]]
-        details: dict[str, Any] = {
-            "discovered": found,
-            "discovered_total": {kind: max(len(found[kind]), linked[kind].total or 0) for kind in DISCOVERY_KINDS},
-        }
-        if problem is not None:
-            details["discovery_incomplete"] = problem
-        return details
+        facts = HubFacts.of(
+            discovered={kind: tuple(ids) for kind, ids in found.items()},
+            discovered_total={kind: max(len(found[kind]), linked[kind].total or 0) for kind in DISCOVERY_KINDS},
+        )
+        return facts.with_(discovery_incomplete=problem) if problem is not None else facts
 
     def _tagged(self, kind: str, arxiv_id: str, deadline: float) -> tuple[list[str], str | None]:
         """The ids the Hub lists for ``/api/{kind}?filter=arxiv:<id>``, following its ``Link: rel="next"`` pages,
@@ -254,11 +254,11 @@ class HubChecker:
         return ids, None
 
     @staticmethod
-    def _summary(what: str, details: dict[str, Any]) -> str:
+    def _summary(what: str, facts: HubFacts) -> str:
         parts = [f"{what} exists"]
-        if details.get("gated"):
-            parts.append(f"gated ({details['gated']})")
-        if what == "model" and details.get("file_count") and not details.get("has_weights"):
+        if facts.gated:
+            parts.append(f"gated ({facts.gated})")
+        if what == "model" and facts.file_count and not facts.has_weights:
             parts.append("no weight files")
         return ", ".join(parts)
 

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Mapping
 
+from checks.facts import Facts, facts_from_dict, facts_to_dict
+
 
 class State(str, Enum):
     """What one check found about one link, right now.
@@ -132,8 +134,12 @@ class Observation:
     checker: str  # "http", "github", "huggingface"
     evidence: Evidence = field(default_factory=Evidence)
     suggested_url: str | None = None  # for moved links: where the artifact lives now
-    details: Mapping[str, Any] = field(default_factory=dict)  # repo / artifact metadata
+    facts: Facts | None = None  # what the checker learnt beyond the state (checks.facts); stored as "details"
     checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def __post_init__(self) -> None:
+        if self.facts is not None and not self.facts:  # no facts recorded: none, so that stored and read back are equal
+            object.__setattr__(self, "facts", None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,7 +156,7 @@ class Observation:
                 "attempts": self.evidence.attempts,
             },
             "suggested_url": self.suggested_url,
-            "details": dict(self.details),
+            "details": facts_to_dict(self.facts),
             "checked_at": self.checked_at.isoformat(),
         }
 
@@ -171,7 +177,7 @@ class Observation:
                 attempts=ev.get("attempts", 1),
             ),
             suggested_url=data.get("suggested_url"),
-            details=dict(data.get("details") or {}),
+            facts=facts_from_dict(data["checker"], data.get("details")),
             checked_at=datetime.fromisoformat(data["checked_at"]),
         )
 

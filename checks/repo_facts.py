@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
-
+from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
 
 ACTIVE_DAYS = 90
@@ -55,7 +54,7 @@ def substantial_readme(text: str) -> bool:
     return len(text) >= SUBSTANTIAL_README_CHARS or len(_LINK.findall(text)) >= SUBSTANTIAL_README_LINKS
 
 
-def placeholder_facts(root_names: list[str], readme: str | None, *, empty: bool) -> dict[str, Any]:
+def placeholder_facts(root_names: list[str], readme: str | None, *, empty: bool) -> RepoFacts:
     """Is there code, or only a README promising it? Does the README point at weights or data?
 
     A repository with only boilerplate files is a placeholder unless its README is the content
@@ -64,39 +63,41 @@ def placeholder_facts(root_names: list[str], readme: str | None, *, empty: bool)
     code = [name for name in root_names if not _BOILERPLATE.match(name)]
     text = readme or ""
     promise = bool(_PROMISE.search(text))
-    return {
-        "placeholder": empty or (bool(root_names) and not code and (promise or not substantial_readme(text))),
-        "readme_promise": promise,
-        "readme_links_weights_or_data": bool(_WEIGHTS_OR_DATA.search(text)),
-        "root_files": len(root_names),
-    }
+    return RepoFacts.of(
+        placeholder=empty or (bool(root_names) and not code and (promise or not substantial_readme(text))),
+        readme_promise=promise,
+        readme_links_weights_or_data=bool(_WEIGHTS_OR_DATA.search(text)),
+        root_files=len(root_names),
+    )
 
 
-def summary(details: dict[str, Any]) -> str:
+def summary(facts: RepoFacts) -> str:
     """One line a reader can act on: "repository exists, active; latest release v1.0"."""
-    parts = ["repository exists, archived (read-only)" if details.get("archived") else f"repository exists, {details['activity']}"]
-    if details.get("empty"):
+    activity = facts.activity if facts.has("activity") else "activity unknown"
+    parts = ["repository exists, archived (read-only)" if facts.archived else f"repository exists, {activity}"]
+    if facts.empty:
         parts.append("empty: no commits")
-    elif details.get("placeholder"):
-        parts.append("placeholder: no code yet" + (", README promises it" if details.get("readme_promise") else ""))
-    if "latest_release" in details:  # the REST path does not spend a request on releases
-        release = details["latest_release"]
-        parts.append(f"latest release {release['tag']}" if release else "no release")
+    elif facts.placeholder:
+        parts.append("placeholder: no code yet" + (", README promises it" if facts.readme_promise else ""))
+    if facts.has("latest_release"):  # the REST path does not spend a request on releases
+        release = facts.latest_release
+        parts.append(f"latest release {release.tag}" if isinstance(release, Release) else "no release")
     return "; ".join(parts)
 
 
-def repo_observation(link: Link, details: dict[str, Any], evidence: Evidence) -> Observation:
+def repo_observation(link: Link, facts: RepoFacts, evidence: Evidence) -> Observation:
     """The state of an existing repository: renamed (moved), disabled (dead) or there (alive)."""
     wanted = f"{link.owner}/{link.name}"
-    if details["full_name"].lower() != wanted.lower():
-        return Observation(url=link.normalized, state=State.MOVED, checker="github", evidence=evidence, details=details,
-                           reason=f"repository renamed or transferred to {details['full_name']}",
-                           suggested_url=repo_web_url(details["full_name"]))
-    if details.get("disabled"):
-        return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence, details=details,
+    full_name = str(facts.full_name)
+    if full_name.lower() != wanted.lower():
+        return Observation(url=link.normalized, state=State.MOVED, checker="github", evidence=evidence, facts=facts,
+                           reason=f"repository renamed or transferred to {full_name}",
+                           suggested_url=repo_web_url(full_name))
+    if facts.disabled:
+        return Observation(url=link.normalized, state=State.DEAD, checker="github", evidence=evidence, facts=facts,
                            reason="repository disabled by GitHub")
-    return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence, details=details,
-                       reason=summary(details))
+    return Observation(url=link.normalized, state=State.ALIVE, checker="github", evidence=evidence, facts=facts,
+                       reason=summary(facts))
 
 
 def pages_source_repo(owner: str | None, path: str | None) -> str | None:

@@ -46,6 +46,7 @@ try:
 except ImportError:  # older Prefect 3: quote also skips the walk, but the UI loses the dependency edge
     from prefect.utilities.annotations import quote as untraversed
 
+from checks.facts import Facts, PageFacts
 from checks.github import check_repos, merge_page_and_api
 from checks.http import OutageEvidence, PageChecker, PageCheckResult, judge_outage
 from checks.huggingface import check_artifacts
@@ -98,7 +99,7 @@ async def check_page_batch(urls: list[str], settings: CheckSettings) -> CheckedB
 
 @task(name="check GitHub repositories", retries=1, retry_delay_seconds=30, timeout_seconds=API_TIMEOUT,
       cache_policy=NO_CACHE)
-async def check_github_batch(links: list[Link], settings: CheckSettings, previous: dict[str, dict[str, Any]]) -> CheckedBatch:
+async def check_github_batch(links: list[Link], settings: CheckSettings, previous: dict[str, Facts]) -> CheckedBatch:
     """One batch at a time across all runs; with a token, GraphQL points are counted against the hour."""
     async with concurrency(GITHUB_LIMIT, occupy=1):
         if settings.github_token():
@@ -181,7 +182,7 @@ class RunProgress:
 
 
 def _submit(batch: Batch, number: int, total: int, settings: CheckSettings, page_settings: CheckSettings,
-            previous: Mapping[str, dict[str, Any]]) -> PrefectFuture[CheckedBatch]:
+            previous: Mapping[str, Facts]) -> PrefectFuture[CheckedBatch]:
     name = f"{batch.api} {number}/{total}: {batch.label}"
     if batch.api == "pages":
         return check_page_batch.with_options(task_run_name=name).submit(
@@ -190,12 +191,12 @@ def _submit(batch: Batch, number: int, total: int, settings: CheckSettings, page
         wanted = {link.normalized for link in batch.links}
         return check_github_batch.with_options(task_run_name=name).submit(
             untraversed(list(batch.links)), settings,
-            untraversed({url: dict(details) for url, details in previous.items() if url in wanted}))
+            untraversed({url: facts for url, facts in previous.items() if url in wanted}))
     return check_hub_batch.with_options(task_run_name=name).submit(untraversed(list(batch.links)), settings)
 
 
 def run_batches(batches: Sequence[Batch], settings: CheckSettings,
-                previous: Mapping[str, dict[str, Any]] | None = None) -> list[CheckedBatch]:
+                previous: Mapping[str, Facts] | None = None) -> list[CheckedBatch]:
     """Run batch tasks in lanes (``PAGE_LANES`` page batches, one batch per API at a time), starting
     the next batch of a lane as one finishes; a failed batch comes back as its links ``unknown``."""
     if not batches:
@@ -208,7 +209,7 @@ def run_batches(batches: Sequence[Batch], settings: CheckSettings,
         return _run_lanes(batches, settings, previous, RunProgress(total, len(batches), links=links))
 
 
-def _run_lanes(batches: Sequence[Batch], settings: CheckSettings, previous: Mapping[str, dict[str, Any]] | None,
+def _run_lanes(batches: Sequence[Batch], settings: CheckSettings, previous: Mapping[str, Facts] | None,
                progress: RunProgress) -> list[CheckedBatch]:
     logger = get_run_logger()
     pages = sum(b.api == "pages" for b in batches)
@@ -283,10 +284,10 @@ def _with_pages_source(observation: Observation, pages_sites: Mapping[str, Link]
     """A GitHub Pages site is checked as a page; the report also names the repository it is built from."""
     link = pages_sites.get(observation.url)
     source = pages_source_repo(link.owner, link.path) if link else None
-    return observation.replace(details={**observation.details, "source_repo": source}) if source else observation
+    return observation.replace(facts=(observation.facts or PageFacts()).with_(source_repo=source)) if source else observation
 
 
-def check_links(plan: CheckPlan, settings: CheckSettings, previous: Mapping[str, dict[str, Any]] | None = None,
+def check_links(plan: CheckPlan, settings: CheckSettings, previous: Mapping[str, Facts] | None = None,
                 size: int = BATCH_SIZE) -> CheckOutcome:
     """Check every link of the plan in this flow run's batch tasks."""
     started = time.monotonic()

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from checks.daily import daily_papers, is_daily_source
 from checks.extract import read_papers
+from checks.facts import Facts
 from checks.model import Observation, Paper
 from checks.plan import plan_checks
 from checks.settings import AlertSettings, CheckSettings
@@ -76,7 +77,7 @@ def start_run(db: str, sources: Sequence[str], papers: Sequence[Paper], flow_run
 
 
 @task(name="load stored repository metadata", cache_policy=NO_CACHE)
-def stored_metadata(db: str, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
+def stored_metadata(db: str, urls: Sequence[str]) -> dict[str, Facts]:
     with Store.open(db) as store:
         return store.latest_details(urls)
 

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from checks.facts import Facts, facts_from_dict, facts_to_dict
 from checks.model import Evidence, Observation, Paper, State
 from reports.database import (StoreError, check_file, database_url, first_line, make_engine, shown_location, url_of,
                               validate_location, without_password, write_transaction)
@@ -219,7 +220,7 @@ class Store:
         return dict(run_id=run_id, link_id=link_id, state=o.state.value, reason=o.reason, checker=o.checker,
                     status_code=o.evidence.status_code, final_url=o.evidence.final_url, error=o.evidence.error,
                     elapsed_ms=o.evidence.elapsed_ms, attempts=o.evidence.attempts, suggested_url=o.suggested_url,
-                    evidence={"redirects": [list(h) for h in o.evidence.redirects]}, details=dict(o.details),
+                    evidence={"redirects": [list(h) for h in o.evidence.redirects]}, details=facts_to_dict(o.facts),
                     checked_at=o.checked_at.isoformat())
 
     def finish_run(self, run_id: int, *, status: str, offline: bool, notes: Sequence[str]) -> RunRecord:
@@ -313,20 +314,21 @@ class Store:
                     entry[2].append(CitedLink(row.link_id, row.normalized, row.kind, row.url, row.claim, bool(row.promise)))
         return list(result.values())
 
-    def latest_details(self, urls: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The metadata each link had at its last completed check (ETags included), for conditional requests."""
+    def latest_details(self, urls: Sequence[str]) -> dict[str, Facts]:
+        """The facts each link had at its last completed check (ETags included), for conditional requests."""
         def latest(chunk: list[str]) -> sa.Select[Any]:
             last_checks = (sa.select(sa.func.max(observations.c.id))
                            .join(links, links.c.id == observations.c.link_id)
                            .join(runs, runs.c.id == observations.c.run_id)
                            .where(links.c.normalized.in_(chunk), runs.c.status == "completed")
                            .group_by(observations.c.link_id))
-            return (sa.select(links.c.normalized, observations.c.details)
+            return (sa.select(links.c.normalized, observations.c.checker, observations.c.details)
                     .join(links, links.c.id == observations.c.link_id)
                     .where(observations.c.id.in_(last_checks)))
 
         with self.engine.connect() as conn:
-            return {row.normalized: dict(row.details or {}) for row in select_in(conn, urls, latest) if row.details}
+            found = {row.normalized: facts_from_dict(row.checker, row.details) for row in select_in(conn, urls, latest)}
+        return {url: facts for url, facts in found.items() if facts is not None}
 
     def link_histories(self, urls: Sequence[str], since: str, up_to_run: int) -> dict[str, list[tuple[datetime, State]]]:
         """(run start, state) of each link since ``since`` up to a run, oldest first.
@@ -377,4 +379,4 @@ def _observation(row: Any) -> Observation:
         evidence=Evidence(status_code=row.status_code, final_url=row.final_url, error=row.error,
                           elapsed_ms=row.elapsed_ms, attempts=row.attempts,
                           redirects=tuple((int(c), str(u)) for c, u in (row.evidence or {}).get("redirects", []))),
-        suggested_url=row.suggested_url, details=dict(row.details or {}), checked_at=datetime.fromisoformat(row.checked_at))
+        suggested_url=row.suggested_url, facts=facts_from_dict(row.checker, row.details), checked_at=datetime.fromisoformat(row.checked_at))

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from checks.facts import Facts, HubFacts, RepoFacts
 from checks.model import LinkKind, Observation, State
 from checks.urls import classify
 
@@ -131,19 +132,19 @@ def code_outcome(link: CitedObservation) -> tuple[Outcome, str]:
         return Outcome.UNKNOWN, "not checked yet"
     if o.state not in (State.ALIVE, State.MOVED):
         return _failure_word(o.state), o.reason
-    d = o.details
+    repo = _repo_facts(o.facts) or RepoFacts()
     if link.kind not in CODE_KINDS:
         return Outcome.REACHABLE, f"code page reachable ({o.reason})"
-    where = f"repo renamed to {d.get('full_name')}" if o.state is State.MOVED and d.get("full_name") else "repo"
-    if d.get("empty"):
+    where = f"repo renamed to {repo.full_name}" if o.state is State.MOVED and repo.full_name else "repo"
+    if repo.empty:
         return (Outcome.PROMISED if link.promise else Outcome.PLACEHOLDER), f"{where} is empty (no code yet)"
-    if d.get("placeholder"):
-        why = "its README promises code" if d.get("readme_promise") else "it holds only a README"
-        promised = link.promise or d.get("readme_promise")
+    if repo.placeholder:
+        why = "its README promises code" if repo.readme_promise else "it holds only a README"
+        promised = link.promise or repo.readme_promise
         return (Outcome.PROMISED if promised else Outcome.PLACEHOLDER), f"{where} has no code yet: {why}"
-    if d.get("archived"):
+    if repo.archived:
         return Outcome.ARCHIVED, f"{where} archived (read-only), code available"
-    activity = d.get("activity")
+    activity = repo.activity
     if activity in _ACTIVITY:
         return _ACTIVITY[activity], f"{where} available, {_ACTIVITY_WHY[activity]}"
     return Outcome.REACHABLE, f"{where} reachable"
@@ -156,7 +157,7 @@ def data_outcome(link: CitedObservation) -> tuple[Outcome, str]:
         return Outcome.UNKNOWN, "not checked yet"
     if o.state not in (State.ALIVE, State.MOVED):
         return _failure_word(o.state), o.reason
-    if o.details.get("gated"):
+    if isinstance(o.facts, HubFacts) and o.facts.gated:
         return Outcome.GATED, o.reason
     return Outcome.AVAILABLE, o.reason
 
@@ -295,18 +296,24 @@ def place_key(url: str) -> str:
     return f"{host}{'/'.join(segments)}" + (f"?{parts.query}" if parts.query else "")
 
 
-def _last_fact(observations: Sequence[Observation], read: Callable[[Mapping[str, Any]], Any]) -> Any:
+def _repo_facts(facts: Facts | None) -> RepoFacts | None:
+    return facts if isinstance(facts, RepoFacts) else None
+
+
+def _last_fact(observations: Sequence[Observation], read: Callable[[RepoFacts], Any]) -> Any:
+    """The latest value ``read`` finds in a repository's facts (None: no observation recorded it)."""
     for observation in reversed(observations):
-        value = read(observation.details)
+        repo = _repo_facts(observation.facts)
+        value = read(repo) if repo is not None else None
         if value is not None:
             return value
     return None
 
 
-def _has_code(details: Mapping[str, Any]) -> bool | None:
-    if "empty" not in details and "placeholder" not in details:
+def _has_code(repo: RepoFacts) -> bool | None:
+    if not repo.has("empty") and not repo.has("placeholder"):
         return None
-    return not (details.get("empty") or details.get("placeholder"))
+    return not (repo.empty or repo.placeholder)
 
 
 def _moved_to(up: Sequence[Observation]) -> str | None:
@@ -329,7 +336,7 @@ def link_snapshot(verdict: LinkVerdict, observations: Sequence[Observation]) -> 
     return LinkSnapshot(
         verdict=verdict, state=known[-1].state, reason=known[-1].reason,
         moved_to=_moved_to(up),
-        archived=_last_fact(up, lambda d: d.get("archived")),
+        archived=_last_fact(up, lambda repo: repo.archived),
         has_code=_last_fact(up, _has_code),
         moved_targets=frozenset(place_key(o.suggested_url) for o in up if o.state is State.MOVED and o.suggested_url),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checks.facts import HubFacts, facts_from_dict
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from reports.report import build_report
 from reports.store import Store
@@ -48,17 +49,17 @@ def _observations(run: int) -> list[Observation]:
     return [
         Observation(url=JS_LINK.normalized, state=State.SKIPPED, reason="not requested: unsupported scheme javascript:", checker="http"),
         Observation(url=QUOTE_LINK.normalized, state=State.ALIVE, reason=f"<img src=x onerror=\"{pwn('reason')}\">", checker="http",
-                    evidence=hostile_evidence, details={"description": f"<b>{pwn('detail')}</b>"}),
+                    evidence=hostile_evidence, facts=facts_from_dict("http", {"description": f"<b>{pwn('detail')}</b>"})),
         Observation(url=REPO_LINK.normalized, state=State.ALIVE if run == 1 else State.MOVED, checker="github",
-                    reason=f"\"><script>{pwn('repo-reason')}</script>", details=REPO_DETAILS,
+                    reason=f"\"><script>{pwn('repo-reason')}</script>", facts=facts_from_dict("github", REPO_DETAILS),
                     suggested_url=None if run == 1 else f"javascript:{pwn('suggested')}"),
         Observation(url=MODEL_LINK.normalized, state=State.ALIVE if run == 1 else State.DEAD, checker="huggingface",
                     reason="model exists" if run == 1 else f"'><svg onload={pwn('model-reason')}>",
                     evidence=Evidence(status_code=200 if run == 1 else 404),
-                    details={"id": "evil/model", "downloads": 10, "likes": 1, "gated": f"<i>{pwn('gated')}</i>",
-                             "stage": f"<script>{pwn('stage')}</script>"} if run == 1 else {}),
+                    facts=HubFacts.of(id="evil/model", downloads=10, likes=1, gated=f"<i>{pwn('gated')}</i>",
+                                      stage=f"<script>{pwn('stage')}</script>") if run == 1 else None),
         Observation(url=DATASET_LINK.normalized, state=State.ALIVE, reason="dataset exists", checker="huggingface",
-                    evidence=Evidence(status_code=200), details={"id": "evil/data", "downloads": 3, "likes": 0, "gated": False}),
+                    evidence=Evidence(status_code=200), facts=HubFacts.of(id="evil/data", downloads=3, likes=0, gated=False)),
     ]
 
 

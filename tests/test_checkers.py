@@ -104,14 +104,14 @@ def test_github_repositories_each_get_their_state_and_metadata(sim: SimulatedWeb
 
     alive = result["lab/alive"]
     assert alive.state is State.ALIVE
-    assert alive.details["stars"] == 12 and alive.details["license"] == "MIT"
-    assert alive.details["activity"] == "active"
-    assert "latest_release" not in alive.details  # one request per repository without a token: no release call
+    assert alive.facts.stars == 12 and alive.facts.license == "MIT"
+    assert alive.facts.activity == "active"
+    assert not alive.facts.has("latest_release")  # one request per repository without a token: no release call
     moved = result["lab/old-home"]
     assert (moved.state, moved.suggested_url) == (State.MOVED, "https://github.com/lab/new-home")
     assert (result["lab/missing"].state, result["lab/missing"].evidence.status_code) == (State.DEAD, 404)
-    assert result["lab/shelved"].state is State.ALIVE and result["lab/shelved"].details["activity"] == "archived"
-    assert result["lab/coming-soon"].details["empty"] is True
+    assert result["lab/shelved"].state is State.ALIVE and result["lab/shelved"].facts.activity == "archived"
+    assert result["lab/coming-soon"].facts.empty is True
     assert (result["lab/dmca"].state, result["lab/dmca"].evidence.status_code) == (State.DEAD, 451)
     assert result["lab/tos"].state is State.DEAD and "blocked" in result["lab/tos"].reason
     assert result["lab/broken"].state is State.ERROR and result["lab/broken"].evidence.status_code == 502
@@ -196,10 +196,10 @@ def test_with_a_token_repositories_are_asked_in_graphql_batches_with_the_same_ve
 
     assert {url: o.state for url, o in graphql.items()} == {url: o.state for url, o in rest.items()}
     assert graphql["https://github.com/lab/old-home"].suggested_url == "https://github.com/lab/new-home"
-    alive = graphql["https://github.com/lab/alive"].details
-    assert (alive["stars"], alive["license"], alive["latest_release"]["tag"], alive["activity"]) == (12, "MIT", "v2.0", "active")
-    assert graphql["https://github.com/lab/coming-soon"].details["placeholder"] is True
-    assert alive["release_count"] == rest["https://github.com/lab/alive"].details.get("release_count", alive["release_count"])
+    alive = graphql["https://github.com/lab/alive"].facts
+    assert (alive.stars, alive.license, alive.latest_release.tag, alive.activity) == (12, "MIT", "v2.0", "active")
+    assert graphql["https://github.com/lab/coming-soon"].facts.placeholder is True
+    assert alive.release_count == (rest["https://github.com/lab/alive"].facts.release_count or alive.release_count)
     stats = sim.stats()
     assert stats["graphql"]["clients"]["ghp_test_token"]["requests"] == 2  # seven repositories, one query + slow facts
     assert stats["github"]["requests"] == 0
@@ -216,30 +216,30 @@ def test_a_hundred_repositories_cost_one_graphql_point_and_slow_facts_stay_withi
     usage = sim.stats()["graphql"]["clients"]["ghp_test_token"]
     assert {o.state for o in first} == {State.ALIVE}
     assert usage["points"] <= 0.02 * 250  # 3 points for the repositories, 2 for slow facts of 100 of them
-    with_facts = [o for o in first if "release_count" in o.details]
-    assert len(with_facts) == 100 and {(o.details["release_count"], tuple(o.details["topics"])) for o in with_facts} == {(2, ("nlp",))}
+    with_facts = [o for o in first if o.facts.has("release_count")]
+    assert len(with_facts) == 100 and {(o.facts.release_count, tuple(o.facts.topics)) for o in with_facts} == {(2, ("nlp",))}
 
     sim.reset_stats()
-    second = check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in first})
+    second = check_repos(links, settings(sim), previous={o.url: o.facts for o in first})
     assert sim.stats()["graphql"]["clients"]["ghp_test_token"]["points"] <= 0.02 * 250
-    assert sum("release_count" in o.details for o in second) == 200  # 100 carried over, 100 more fetched
+    assert sum(o.facts.has("release_count") for o in second) == 200  # 100 carried over, 100 more fetched
 
     sim.reset_stats()
-    third = check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in second})
-    fourth = check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in third})
-    assert all(o.details["release_count"] == 2 for o in fourth)
+    third = check_repos(links, settings(sim), previous={o.url: o.facts for o in second})
+    fourth = check_repos(links, settings(sim), previous={o.url: o.facts for o in third})
+    assert all(o.facts.release_count == 2 for o in fourth)
     sim.reset_stats()
-    check_repos(links, settings(sim), previous={o.url: dict(o.details) for o in fourth})
+    check_repos(links, settings(sim), previous={o.url: o.facts for o in fourth})
     assert sim.stats()["graphql"]["clients"]["ghp_test_token"] == {"requests": 3, "points": 3}  # unchanged: no slow facts asked
 
 
 def test_without_a_token_an_unchanged_repository_costs_one_conditional_request(sim: SimulatedWeb) -> None:
     first = check_repos([repo("lab/alive")], settings(sim))[0]
-    assert first.details["etag"]
+    assert first.facts.etag
     sim.reset_stats()
-    again = check_repos([repo("lab/alive")], settings(sim), previous={first.url: dict(first.details)})[0]
+    again = check_repos([repo("lab/alive")], settings(sim), previous={first.url: first.facts})[0]
     assert again.state is State.ALIVE and again.evidence.status_code == 304
-    assert again.details["stars"] == 12 and again.details["not_modified"] is True
+    assert again.facts.stars == 12 and again.facts.not_modified is True
     assert sim.stats()["github"]["requests"] == 1
 
 
@@ -251,12 +251,12 @@ def test_hub_artifacts_each_get_their_state(sim: SimulatedWeb) -> None:
              hf(LinkKind.HF_SPACE, "lab/running"), hf(LinkKind.HF_SPACE, "lab/broken-space"), hf(LinkKind.HF_SPACE, "lab/sleepy")]
     result = by_url(check_artifacts(links, settings(sim)))
 
-    assert result["lab/weights"].state is State.ALIVE and result["lab/weights"].details["has_weights"] is True
+    assert result["lab/weights"].state is State.ALIVE and result["lab/weights"].facts.has_weights is True
     assert result["lab/readme-only"].state is State.ALIVE and "no weight files" in result["lab/readme-only"].reason
-    assert result["lab/gated"].state is State.ALIVE and result["lab/gated"].details["gated"] == "manual"
+    assert result["lab/gated"].state is State.ALIVE and result["lab/gated"].facts.gated == "manual"
     assert result["lab/nothing-here"].state is State.DEAD
     assert result["lab/data"].state is State.ALIVE
-    assert result["lab/running"].details["stage"] == "RUNNING" and result["lab/running"].state is State.ALIVE
+    assert result["lab/running"].facts.stage == "RUNNING" and result["lab/running"].state is State.ALIVE
     assert result["lab/broken-space"].state is State.ERROR and "BUILD_ERROR" in result["lab/broken-space"].reason
     assert result["lab/sleepy"].state is State.ALIVE
 
@@ -267,8 +267,8 @@ def test_a_paper_page_records_what_the_hub_links_to_it(sim: SimulatedWeb) -> Non
     missing = replace(paper, url="https://huggingface.co/papers/2401.99999", normalized="https://huggingface.co/papers/2401.99999",
                       name="2401.99999")
     found, gone = check_artifacts([paper, missing], settings(sim))
-    assert found.state is State.ALIVE and found.details["github_repo"] == "https://github.com/lab/alive"
-    assert found.details["discovered"] == {"models": ["lab/weights"], "datasets": ["lab/data"], "spaces": []}
+    assert found.state is State.ALIVE and found.facts.github_repo == "https://github.com/lab/alive"
+    assert found.to_dict()["details"]["discovered"] == {"models": ["lab/weights"], "datasets": ["lab/data"], "spaces": []}
     assert gone.state is State.DEAD
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from checks.facts import RepoFacts
 from checks.github import check_repos, merge_page_and_api
 from checks.github_page import is_repo_root, repo_page_facts, with_latest_commit
 from checks.http import check_pages
@@ -73,24 +74,24 @@ def test_the_repository_page_tells_code_from_a_placeholder(settings: CheckSettin
 
     code = found["https://github.com/lab/real-code"]
     assert code.state is State.ALIVE
-    assert code.details["placeholder"] is False and code.details["root_files"] == 4
-    assert code.details["readme_links_weights_or_data"] is True
+    assert code.facts.placeholder is False and code.facts.root_files == 4
+    assert code.facts.readme_links_weights_or_data is True
     # the sidebar counts both releases and shows the newest full release as "Latest"
-    assert code.details["release_count"] == 2
-    assert code.details["latest_release"] == {"tag": "v1.0", "published_at": "2026-10-01T00:00:00Z", "prerelease": False}
+    assert code.facts.release_count == 2
+    assert code.to_dict()["details"]["latest_release"] == {"tag": "v1.0", "published_at": "2026-10-01T00:00:00Z", "prerelease": False}
     assert code.reason == "repository exists, active; latest release v1.0"
 
     soon = found["https://github.com/lab/soon"]
     assert soon.state is State.ALIVE  # it exists: a placeholder is a finding, not a dead link
-    assert soon.details["placeholder"] is True and soon.details["readme_promise"] is True
+    assert soon.facts.placeholder is True and soon.facts.readme_promise is True
     assert "placeholder: no code yet, README promises it" in soon.reason
-    assert soon.details["release_count"] == 0 and soon.details["latest_release"] is None
+    assert soon.facts.release_count == 0 and soon.facts.latest_release is None
 
     blank = found["https://github.com/lab/blank"]
-    assert blank.details["empty"] is True and "empty: no commits" in blank.reason
+    assert blank.facts.empty is True and "empty: no commits" in blank.reason
 
     # the default branch's last commit, as the page itself loads it: activity from it, not from pushed_at
-    assert code.details["last_commit_at"] == "2026-11-20T00:00:00+00:00" and code.details["activity"] == "active"
+    assert code.facts.last_commit_at == "2026-11-20T00:00:00+00:00" and code.facts.activity == "active"
 
     # one GET per repository page (no HEAD), one for the last commit of each that has commits,
     # and one REST request per repository
@@ -103,7 +104,7 @@ def test_the_repository_page_tells_code_from_a_placeholder(settings: CheckSettin
 def test_a_readme_that_is_the_content_is_not_a_placeholder(settings: CheckSettings) -> None:
     """A survey's reading list lives in its README: only boilerplate files, yet nothing is missing."""
     listing = page_and_api(["lab/awesome-list"], settings)["https://github.com/lab/awesome-list"]
-    assert listing.details["root_files"] == 2 and listing.details["placeholder"] is False
+    assert listing.facts.root_files == 2 and listing.facts.placeholder is False
     assert "placeholder" not in listing.reason
 
 
@@ -116,20 +117,20 @@ def test_when_the_api_budget_is_spent_the_page_still_says_placeholder_and_nothin
         sim.load(SCENARIO)
 
     soon = found["https://github.com/lab/soon"]
-    assert soon.state is State.ALIVE and soon.details["placeholder"] is True
-    assert soon.details["activity"] in ("active", "quiet", "stale")  # from the page's last commit, no API
+    assert soon.state is State.ALIVE and soon.facts.placeholder is True
+    assert soon.facts.activity in ("active", "quiet", "stale")  # from the page's last commit, no API
     assert "placeholder: no code yet" in soon.reason and "metadata not refreshed: GitHub API rate limit exhausted" in soon.reason
-    assert found["https://github.com/lab/real-code"].details["placeholder"] is False
+    assert found["https://github.com/lab/real-code"].facts.placeholder is False
     assert all(o.state is not State.DEAD for o in found.values())
 
 
 def test_archived_and_renamed_repositories_are_read_from_their_pages(settings: CheckSettings) -> None:
     pages = {o.url: o for o in check_pages(["https://github.com/lab/shelved", "https://github.com/lab/old-name"],
                                            settings).observations}
-    assert pages["https://github.com/lab/shelved"].details["archived"] is True
+    assert pages["https://github.com/lab/shelved"].facts.archived is True
     renamed = pages["https://github.com/lab/old-name"]
     assert renamed.state is State.MOVED and renamed.suggested_url == "https://github.com/lab/renamed"
-    assert renamed.details["page_full_name"] == "lab/renamed" and renamed.details["placeholder"] is False
+    assert renamed.facts.page_full_name == "lab/renamed" and renamed.facts.placeholder is False
 
 
 def test_only_repository_roots_are_read_and_other_pages_are_unchanged() -> None:
@@ -140,13 +141,13 @@ def test_only_repository_roots_are_read_and_other_pages_are_unchanged() -> None:
 
 
 def test_a_page_we_cannot_read_gives_no_facts_rather_than_wrong_ones() -> None:
-    assert repo_page_facts(b"<html><title>GitHub</title><body>Something else entirely</body></html>") == {}
+    assert repo_page_facts(b"<html><title>GitHub</title><body>Something else entirely</body></html>") is None
     broken = (b'<meta name="octolytics-dimension-repository_nwo" content="lab/x">'
               b'<script type="application/json" data-target="react-partial.embeddedData">{"props": {"initialPa')
     facts = repo_page_facts(broken)  # cut off mid-JSON (read limit): no tree, so no placeholder verdict
-    assert facts == {"page_full_name": "lab/x"}
+    assert facts is not None and facts.to_dict() == {"page_full_name": "lab/x"}
     for body in (b"<html>sign in</html>", b'{"oid": "abc"}', b'{"date": "yesterday"}', b'{"date": "2026-01-01T00:00:00"}'):
-        assert with_latest_commit({"default_branch": "main"}, body) == {"default_branch": "main"}
+        assert with_latest_commit(RepoFacts(default_branch="main"), body) == RepoFacts(default_branch="main")
 
 
 # --- other GitHub links, and forks ---------------------------------------------------------------
@@ -177,10 +178,10 @@ def test_a_fork_names_its_parent_through_rest_graphql_and_the_page(settings: Che
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_links")
     graphql = check_repos([fork], settings)[0]
 
-    assert (page.details["fork"], page.details["parent"]) == (True, "lab/model")
+    assert (page.facts.fork, page.facts.parent) == (True, "lab/model")
     for observation in (merge_page_and_api(page, rest), graphql):
         assert observation.state is State.ALIVE
-        assert (observation.details["fork"], observation.details["parent"]) == (True, "lab/model")
+        assert (observation.facts.fork, observation.facts.parent) == (True, "lab/model")
 
 
 # --- with a token: a spent GraphQL budget ------------------------------------------------------

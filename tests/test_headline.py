@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from checks.facts import HubFacts, RepoFacts
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from checks.readings import HOW, Reading
 from reports.alerts import RunFacts, build_digest
@@ -65,35 +66,35 @@ PAPERS = [
 ]
 
 
-def repo_facts(activity: str, **more: Any) -> dict[str, Any]:
-    return {"full_name": "lab/x", "stars": 10, "activity": activity, "last_commit_at": "2022-05-01T00:00:00Z",
-            "empty": False, "placeholder": False, "archived": False, **more}
+def repo_facts(activity: str, **more: Any) -> RepoFacts:
+    return RepoFacts.of(**{"full_name": "lab/x", "stars": 10, "activity": activity, "last_commit_at": "2022-05-01T00:00:00Z",
+                           "empty": False, "placeholder": False, "archived": False, **more})
 
 
 def observations(day: int) -> list[Observation]:
     """``gone`` is gone from the start, ``lost`` from day 1 (confirmed on day 2), ``old-corpus`` on day 2 only."""
     alive = State.ALIVE
     found = [
-        Observation(ACTIVE.normalized, alive, "repository exists", "github", details=repo_facts("active", stars=900,
+        Observation(ACTIVE.normalized, alive, "repository exists", "github", facts=repo_facts("active", stars=900,
                                                                                                   last_commit_at="2026-11-30T00:00:00Z")),
-        Observation(STALE.normalized, alive, "repository exists, stale", "github", details=repo_facts("stale", stars=40)),
-        Observation(ARCHIVED.normalized, alive, "archived", "github", details=repo_facts("stale", archived=True)),
-        Observation(EMPTY.normalized, alive, "empty", "github", details=repo_facts("stale", empty=True, stars=None)),
-        Observation(SOON.normalized, alive, "README only", "github", details=repo_facts("quiet", placeholder=True)),
+        Observation(STALE.normalized, alive, "repository exists, stale", "github", facts=repo_facts("stale", stars=40)),
+        Observation(ARCHIVED.normalized, alive, "archived", "github", facts=repo_facts("stale", archived=True)),
+        Observation(EMPTY.normalized, alive, "empty", "github", facts=repo_facts("stale", empty=True, stars=None)),
+        Observation(SOON.normalized, alive, "README only", "github", facts=repo_facts("quiet", placeholder=True)),
         Observation(RATE.normalized, State.UNKNOWN, "not checked: GitHub API rate limit", "github"),
         Observation(GONE.normalized, State.DEAD, "repository not found (GitHub API answered 404)", "github",
                     evidence=Evidence(status_code=404)),
         Observation(HOME.normalized, alive, "HTTP 200", "http", evidence=Evidence(status_code=200)),
-        Observation(DATA.normalized, alive, "dataset exists", "huggingface", details={"id": "lab/corpus", "gated": False}),
+        Observation(DATA.normalized, alive, "dataset exists", "huggingface", facts=HubFacts.of(id="lab/corpus", gated=False)),
         Observation(DARK.normalized, State.UNKNOWN, "could not reach the Hugging Face Hub", "huggingface"),
     ]
     gone, failing = day >= 1, day >= 2
     found += [
         Observation(LOST.normalized, State.DEAD if gone else alive, "repository not found (GitHub API answered 404)" if gone
                     else "repository exists", "github", evidence=Evidence(status_code=404 if gone else 200),
-                    details={} if gone else repo_facts("quiet")),
+                    facts=None if gone else repo_facts("quiet")),
         Observation(OLD_DATA.normalized, State.DEAD if failing else alive, "dataset not found" if failing else "dataset exists",
-                    "huggingface", details={} if failing else {"id": "lab/old-corpus"}),
+                    "huggingface", facts=None if failing else HubFacts.of(id="lab/old-corpus")),
     ]
     return found
 
@@ -112,7 +113,7 @@ def history(tmp_path: Path) -> tuple[Store, int]:
         with store.engine.begin() as conn:  # the runs happened a day apart
             conn.execute(sa.update(runs).where(runs.c.id == run).values(started_at=when))
         store.record_observations(run, [Observation(o.url, o.state, o.reason, o.checker, o.evidence, o.suggested_url,
-                                                    o.details, checked_at=datetime.fromisoformat(when))
+                                                    o.facts, checked_at=datetime.fromisoformat(when))
                                         for o in observations(day)])
         store.finish_run(run, status="completed", offline=False, notes=[])
     yield store, run

@@ -70,10 +70,10 @@ def hub_paths(sim: SimulatedWeb) -> list[str]:
 def test_a_paper_with_many_citing_models_is_completed_from_the_listing(sim: SimulatedWeb) -> None:
     found = check(sim, PAPER)
     assert found.state is State.ALIVE
-    models = found.details["discovered"]["models"]
+    models = list(found.facts.discovered["models"])
     assert models[:3] == EXPLICIT and sorted(models) == sorted(EXPLICIT + TAGGED) and len(models) == 28
-    assert found.details["discovered_total"] == {"models": 28, "datasets": 0, "spaces": 0}
-    assert "discovery_incomplete" not in found.details
+    assert found.facts.discovered_total == {"models": 28, "datasets": 0, "spaces": 0}
+    assert not found.facts.has("discovery_incomplete")
     paths = hub_paths(sim)  # the paper, then 28 tagged models in pages of 10
     assert len(paths) == 4 and paths[0] == f"/api/papers/{PAPER}"
     assert all(p.startswith("/api/models?filter=arxiv") for p in paths[1:]) and "cursor=" in paths[3]
@@ -81,14 +81,14 @@ def test_a_paper_with_many_citing_models_is_completed_from_the_listing(sim: Simu
 
 def test_an_ordinary_paper_costs_one_request(sim: SimulatedWeb) -> None:
     found = check(sim, ORDINARY)
-    assert found.details["discovered"] == {"models": ["lab/plain-1", "lab/plain-2"], "datasets": [], "spaces": []}
-    assert found.details["discovered_total"] == {"models": 2, "datasets": 0, "spaces": 0}
+    assert found.to_dict()["details"]["discovered"] == {"models": ["lab/plain-1", "lab/plain-2"], "datasets": [], "spaces": []}
+    assert found.facts.discovered_total == {"models": 2, "datasets": 0, "spaces": 0}
     assert hub_paths(sim) == [f"/api/papers/{ORDINARY}"]
 
 
 def test_a_tagged_dataset_and_space_are_discovered(sim: SimulatedWeb) -> None:
     found = check(sim, SMALL)
-    assert found.details["discovered"] == {"models": [], "datasets": ["lab/corpus"], "spaces": ["lab/demo"]}
+    assert found.to_dict()["details"]["discovered"] == {"models": [], "datasets": ["lab/corpus"], "spaces": ["lab/demo"]}
     assert len(hub_paths(sim)) == 1
 
 
@@ -96,23 +96,23 @@ def test_a_failing_listing_leaves_the_paper_alive_and_says_why(sim: SimulatedWeb
     sim.load({"hub": {**SCENARIO["hub"], "rate_limit": {"limit": 1, "window": 300}}})
     found = check(sim, PAPER)
     assert found.state is State.ALIVE and found.reason == "paper exists"
-    assert len(found.details["discovered"]["models"]) == 10  # what the paper answer listed
-    assert found.details["discovered_total"]["models"] == 28  # and its count
-    assert "HTTP 429" in found.details["discovery_incomplete"] and "models" in found.details["discovery_incomplete"]
+    assert len(found.facts.discovered["models"]) == 10  # what the paper answer listed
+    assert found.facts.discovered_total["models"] == 28  # and its count
+    assert "HTTP 429" in found.facts.discovery_incomplete and "models" in found.facts.discovery_incomplete
     assert [r.status for r in sim.request_log()] == [200, 429]  # not waited out: no retry of the listing
 
 
 def test_a_listing_past_the_links_time_budget_is_not_started(sim: SimulatedWeb) -> None:
     found = check(sim, PAPER, total_timeout=1e-6)
     assert found.state is State.ALIVE
-    assert "time budget" in found.details["discovery_incomplete"]
+    assert "time budget" in found.facts.discovery_incomplete
     assert hub_paths(sim) == [f"/api/papers/{PAPER}"]
 
 
 def test_a_paper_answer_without_linked_lists_is_completed_kind_by_kind(sim: SimulatedWeb) -> None:
     sim.load({"hub": {**SCENARIO["hub"], "paper_linked_limit": None}})
     found = check(sim, SMALL)
-    assert found.details["discovered"] == {"models": [], "datasets": ["lab/corpus"], "spaces": ["lab/demo"]}
+    assert found.to_dict()["details"]["discovered"] == {"models": [], "datasets": ["lab/corpus"], "spaces": ["lab/demo"]}
     assert [p.split("?")[0] for p in hub_paths(sim)] == [f"/api/papers/{SMALL}", "/api/models", "/api/datasets",
                                                          "/api/spaces"]
 

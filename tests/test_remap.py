@@ -103,7 +103,7 @@ def test_a_redirect_to_the_remap_targets_own_url_is_unknown_and_labelled(sim: Si
     sim.load({"web": {"https://example.org/private": {"status": 302, "location": login}}})
     observation = check_pages(["https://example.org/private"], checking(sim)).observations[0]
     assert observation.state is State.UNKNOWN and login in observation.reason and "no remap rule" in observation.reason
-    assert observation.details["unmapped_redirect"] == login
+    assert observation.facts.unmapped_redirect == login
     assert observation.suggested_url is None and observation.evidence.final_url == "https://example.org/private"
 
 

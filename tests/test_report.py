@@ -16,6 +16,7 @@ from urllib.parse import quote
 from hostile import MARKDOWN_TITLE, MODEL_LINK, PAPER_ID, TITLE, hostile_report
 from markdown_it import MarkdownIt
 
+from checks.facts import facts_from_dict
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from reports.markdown import md_text
 from reports.report import build_report, display, render_html, strip_segments, write_report
@@ -35,7 +36,7 @@ def make_report(tmp_path: Path) -> dict:
                     checker="http"),
         Observation(url=GOOD_LINK.normalized, state=State.ALIVE, reason='<img src=x onerror="alert(2)">', checker="http",
                     evidence=Evidence(status_code=200, final_url="https://example.org/x"),
-                    details={"description": "<b>bold</b>", "latest_release": {"tag": "v1", "prerelease": False}}),
+                    facts=facts_from_dict("http", {"description": "<b>bold</b>", "latest_release": {"tag": "v1", "prerelease": False}})),
     ])
     store.finish_run(run, status="completed", offline=False, notes=[])
     return build_report(store, run)
@@ -198,9 +199,9 @@ def test_a_paper_page_link_shows_the_hub_artifacts_citing_the_paper(tmp_path: Pa
     store.record_observations(run, [Observation(
         url=paper_link.normalized, state=State.ALIVE, reason="paper exists", checker="huggingface",
         evidence=Evidence(status_code=200),
-        details={"title": "A cited paper", "discovered": {"models": models, "datasets": ["lab/data"], "spaces": [hostile[1]]},
+        facts=facts_from_dict("huggingface", {"title": "A cited paper", "discovered": {"models": models, "datasets": ["lab/data"], "spaces": [hostile[1]]},
                  "discovered_total": {"models": 28, "datasets": 1, "spaces": 1},
-                 "discovery_incomplete": "listing models tagged arxiv:2401.00001: HTTP 429 after 1 page(s)"})])
+                 "discovery_incomplete": "listing models tagged arxiv:2401.00001: HTTP 429 after 1 page(s)"}))])
     store.finish_run(run, status="completed", offline=False, notes=[])
     html = render_html(build_report(store, run))
     page = parse(html)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from checks.facts import RepoFacts, facts_to_dict
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from flows import shard_results
 from flows.batch_plan import CheckedBatch
@@ -61,7 +62,7 @@ BATCH = CheckedBatch("pages", (FAILED,), network_failures=("https://x.example.or
 
 def observe(link: Link, state: State, **evidence: object) -> Observation:
     return Observation(url=link.normalized, state=state, reason=f"{state} for test", checker="http",
-                       evidence=Evidence(**evidence), details={"etag": f"W/{state}"})  # type: ignore[arg-type]
+                       evidence=Evidence(**evidence), facts=RepoFacts(etag=f"W/{state}"))  # type: ignore[arg-type]
 
 
 def old_database(db: str, version: int) -> sa.engine.Engine:
@@ -120,7 +121,7 @@ def test_a_version_3_database_keeps_its_alert_log_and_shard_results(db: str) -> 
         assert [(p, [c.normalized for c in cited]) for p, _, cited in store.papers_of_run(second)] == [
             ("p1", ["https://github.com/a/b", "https://a.example.org"]), ("p2", ["https://github.com/a/b"])]
         assert store.readings_of_run(first) == [READING]
-        assert store.latest_details(["https://github.com/a/b"]) == {"https://github.com/a/b": {"etag": "W/dead"}}
+        assert {url: facts_to_dict(facts) for url, facts in store.latest_details(["https://github.com/a/b"]).items()} == {"https://github.com/a/b": {"etag": "W/dead"}}
         history = store.link_histories(["https://github.com/a/b"], "2000-01-01T00:00:00+00:00", second)
         assert [state for _, state in history["https://github.com/a/b"]] == [State.ALIVE, State.DEAD]
 

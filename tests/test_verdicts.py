@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from checks.facts import facts_from_dict
 from checks.model import Observation, State
 from reports.verdicts import (CitedObservation, LinkSnapshot, Outcome, artifacts_grade, link_snapshot, link_verdict, paper_verdict,
                               verdict_transitions)
@@ -11,7 +12,9 @@ from reports.verdicts import (CitedObservation, LinkSnapshot, Outcome, artifacts
 
 def cited(kind: str, state: State | None, claim: str | None = None, promise: bool = False, **details: object) -> CitedObservation:
     url = f"https://example.org/{kind}/{state}"
-    obs = Observation(url=url, state=state, reason=f"{state} reason", checker="github", details=details) if state else None
+    checker = "huggingface" if kind.startswith("hf-") else "github"
+    obs = Observation(url=url, state=state, reason=f"{state} reason", checker=checker,
+                      facts=facts_from_dict(checker, details)) if state else None
     return CitedObservation(url=url, kind=kind, claim=claim, promise=promise, observation=obs)
 
 
@@ -114,7 +117,7 @@ T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 def _obs(state: str, day: float, suggested_url: str | None = None, **details: object) -> Observation:
     return Observation(url="u", state=State(state), reason=f"{state} on day {day:g}", checker="http",
-                       suggested_url=suggested_url, details=details, checked_at=T0 + timedelta(days=day))
+                       suggested_url=suggested_url, facts=facts_from_dict("http", details), checked_at=T0 + timedelta(days=day))
 
 
 def _snapshots(*observations: Observation) -> list[LinkSnapshot]:
