@@ -23,6 +23,10 @@ class InputError(PaperwatchError):
         super().__init__(f"{self.source}: {self.problem}")
 
 
+class ConfigError(PaperwatchError):
+    """A setting that cannot be used; one line naming where it came from (the file, an option) and the key."""
+
+
 class InputWarning(UserWarning):
     """An input was usable but not clean (bad bytes, odd structure); the run goes on."""
 
