@@ -111,9 +111,7 @@ class PaperwatchSettings(BaseSettings):
         file_part, env_part, cli_part = file_values(found), environment_values(), option_values(options or {})
         layers = [(COMMAND_LINE, cli_part), (ENVIRONMENT_LAYER, _merged(env_part, {"alerts": {"notify": environment_targets()}})),
                   (f"config {found[0]}" if found else "config", file_part)]  # highest first, to say where a value came from
-        targets = (environment_targets() + tuple(file_part.get("alerts", {}).get("notify", ()))
-                   + tuple(cli_part.get("alerts", {}).get("notify", ())))
-        given = _merged(cli_part, {"alerts": {"notify": tuple(dict.fromkeys(targets))}} if targets else {})
+        given = _merged(cli_part, _notify_targets(file_part, cli_part))
         token = _FILE.set(found)
         try:
             settings = cls(**given)
@@ -224,6 +222,16 @@ def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _notify_targets(file_part: dict[str, Any], cli_part: dict[str, Any]) -> dict[str, Any]:
+    """Notify targets add up: ``PAPERWATCH_NOTIFY``'s, the file's, the command line's, each once (a file's
+    ``notify`` that is not a list is left to be refused)."""
+    in_file = file_part.get("alerts", {}).get("notify", ())
+    if not isinstance(in_file, (list, tuple)):
+        return {}
+    targets = environment_targets() + tuple(in_file) + tuple(cli_part.get("alerts", {}).get("notify", ()))
+    return {"alerts": {"notify": tuple(dict.fromkeys(targets))}} if targets else {}
+
+
 def _option(path: tuple[str, ...]) -> str:
     name = next((option for option, target in OPTIONS.items() if target == path[:2]), path[-1])
     return "--" + name.replace("_", "-")
@@ -234,7 +242,7 @@ def _variable(path: tuple[str, ...]) -> str:
 
 
 def _where(loc: tuple[str | int, ...], value: Any, layers: Layers) -> str:
-    """Which layer gave the value at ``loc``: the highest that holds it (for a list item, that holds the item)."""
+    """Which layer gave the value at ``loc``: the highest that holds it there (for a list item, holds the item)."""
     path = tuple(str(part) for part in loc if not isinstance(part, int))
     indexed = any(isinstance(part, int) for part in loc)
     for label, data in layers:
@@ -244,7 +252,7 @@ def _where(loc: tuple[str | int, ...], value: Any, layers: Layers) -> str:
                 break
             node = node[part]
         else:
-            if not (indexed and isinstance(node, (list, tuple)) and value not in node):
+            if (value in node if indexed and isinstance(node, (list, tuple)) else node == value):
                 return label
     return layers[-1][0]
 
