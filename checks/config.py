@@ -32,7 +32,6 @@ from checks.settings import CheckSettings
 
 FILE_NAMES = {"remap_rules": "remap"}  # field: the file's key, where they differ
 FIELDS = {key: field for field, key in FILE_NAMES.items()}
-CHECK_KEYS = frozenset(FIELDS.get(f.name, f.name) for f in dataclasses.fields(CheckSettings) if f.name not in FILE_NAMES) | set(FIELDS)
 _HOST_KEYS = {f.name for f in dataclasses.fields(HostPolicy)}
 CHECKS = TypeAdapter(CheckSettings)
 

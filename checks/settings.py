@@ -2,9 +2,11 @@
 
 The fields are the configuration file's check keys (``remap`` holds ``remap_rules``); their types
 say what a value may be (``checks.setting_types``), so pydantic validates the file against them and
-refuses a bad value naming the key. Settings hold no secrets. Tokens are read from the environment (``GITHUB_TOKEN``,
-``HF_TOKEN``) at the moment a client is built, so they can never travel through
-Prefect parameters, logs, reports or the history database.
+refuses a bad value naming the key (``checks.config``).
+
+Settings hold no secrets. Tokens are read from the environment (``GITHUB_TOKEN``, ``HF_TOKEN``) at
+the moment a client is built, so they can never travel through Prefect parameters, logs, reports
+or the history database.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from checks.config import CHECK_KEYS, check_values, file_key
+from checks.config import check_values, file_key
 from checks.errors import ConfigError
 from checks.setting_types import Hours, PositiveInt, refusal
 from checks.settings import ENVIRONMENT, CheckSettings
@@ -74,7 +74,7 @@ class VerdictSettings(BaseModel):
 Found = tuple[Path, dict[str, Any]]  # a config file and its paperwatch settings
 Layers = list[tuple[str, dict[str, Any]]]  # (where from, values by part), highest first
 COMMAND_LINE, ENVIRONMENT_LAYER = "command line", "environment"
-_FILE: ContextVar[Found | None] = ContextVar("paperwatch_config_file", default=None)
+_FILE_VALUES: ContextVar[dict[str, Any] | None] = ContextVar("paperwatch_file_values", default=None)  # set by ``load``
 
 
 class PaperwatchSettings(BaseSettings):
@@ -99,7 +99,9 @@ class PaperwatchSettings(BaseSettings):
                                    env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
         """Command line (the init values) over the public environment over the config file over the defaults."""
-        return init_settings, _Values(settings_cls, environment_values()), _Values(settings_cls, file_values(_found()))
+        in_file = _FILE_VALUES.get()  # the file ``load`` chose; a bare ``PaperwatchSettings()`` reads the one found here
+        return (init_settings, _Values(settings_cls, environment_values()),
+                _Values(settings_cls, file_values(find_config()) if in_file is None else in_file))
 
     @classmethod
     def load(cls, config: str | None = None, options: Mapping[str, Any] | None = None) -> "PaperwatchSettings":
@@ -112,13 +114,13 @@ class PaperwatchSettings(BaseSettings):
         layers = [(COMMAND_LINE, cli_part), (ENVIRONMENT_LAYER, _merged(env_part, {"alerts": {"notify": environment_targets()}})),
                   (f"config {found[0]}" if found else "config", file_part)]  # highest first, to say where a value came from
         given = _merged(cli_part, _notify_targets(file_part, cli_part))
-        token = _FILE.set(found)
+        token = _FILE_VALUES.set(file_part)
         try:
             settings = cls(**given)
         except ValidationError as exc:
             raise ConfigError(_refused(exc.errors()[0], layers)) from None
         finally:
-            _FILE.reset(token)
+            _FILE_VALUES.reset(token)
         _check_senders(settings.alerts.notify, layers)
         return settings
 
@@ -169,12 +171,6 @@ def _read(file: Path) -> dict[str, Any]:
         raise ConfigError(f"config {file}: cannot be read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {file}: not valid TOML ({exc})") from None
-
-
-def _found() -> Found | None:
-    """The file ``load`` chose; a bare ``PaperwatchSettings()`` reads the one found here."""
-    token_file = _FILE.get()
-    return token_file if token_file is not None else find_config()
 
 
 def file_values(found: Found | None) -> dict[str, Any]:
