@@ -24,7 +24,7 @@ class InputError(PaperwatchError):
 
 
 class ConfigError(PaperwatchError):
-    """A configuration file that cannot be used; one line naming the file and the key."""
+    """A setting that cannot be used; one line naming where it came from (the file, an option) and the key."""
 
 
 class InputWarning(UserWarning):

@@ -1,8 +1,12 @@
-"""How checks are made: endpoints, limits, remap rules.
+"""How checks are made: endpoints, limits, remap rules (``CheckSettings``).
 
-Settings hold no secrets. Tokens are read from the environment (``GITHUB_TOKEN``,
-``HF_TOKEN``) at the moment a client is built, so they can never travel through
-Prefect parameters, logs, reports or the history database.
+The fields are the configuration file's check keys (``remap`` holds ``remap_rules``); their types
+say what a value may be (``checks.setting_types``), so pydantic validates the file against them and
+refuses a bad value naming the key (``checks.config``).
+
+Settings hold no secrets. Tokens are read from the environment (``GITHUB_TOKEN``, ``HF_TOKEN``) at
+the moment a client is built, so they can never travel through Prefect parameters, logs, reports
+or the history database.
 """
 
 from __future__ import annotations
@@ -10,45 +14,79 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, SkipValidation, Strict
+from pydantic_core import PydanticCustomError
 
 from checks.host_rules import HostRule
+from checks.patterns import user_pattern_problem
 from checks.remap import RemapError as RemapError  # re-exported: settings are where users meet rules
 from checks.remap import RemapRule as RemapRule
 from checks.remap import canonical
 from checks.remap import remap as remap
+from checks.setting_types import Count, Flag, PositiveInt, PositiveSeconds, Seconds, Statuses, Strings, Text, said
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_USER_AGENT = "paperwatch/0.1 (link-health monitor for research papers)"
+ENVIRONMENT = {"github_api_url": "GITHUB_API_URL", "hf_endpoint": "HF_ENDPOINT"}  # field: the public variable users know
+
+
+def _endpoint(url: str) -> str:
+    return url.rstrip("/")
+
+
+def _rules(value: Any) -> Any:
+    """Remap rules as written (``'REGEX REPLACEMENT'``), parsed; a bad one refused in its own words."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(rule, (str, RemapRule)) for rule in value):
+        raise PydanticCustomError("refused", "must be a list of 'REGEX REPLACEMENT' strings")
+    try:
+        return tuple(rule if isinstance(rule, RemapRule) else RemapRule.parse(rule) for rule in value)
+    except RemapError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _pattern(pattern: str) -> str:
+    problem = user_pattern_problem(pattern)
+    if problem:
+        raise ValueError(f"regex {pattern!r}: {problem}")
+    return pattern
+
+
+Endpoint = Annotated[str, Strict(), said("a URL"), AfterValidator(_endpoint)]
+RemapRules = Annotated[tuple[SkipValidation[RemapRule], ...], BeforeValidator(_rules)]
+Patterns = Annotated[tuple[Annotated[str, Strict(), AfterValidator(_pattern)], ...], said("a list of regexes")]
 
 
 @dataclass(frozen=True)
 class CheckSettings:
     """Everything a check needs to know, as plain data (safe to pass to Prefect tasks)."""
 
-    github_api_url: str = DEFAULT_GITHUB_API_URL
-    hf_endpoint: str = DEFAULT_HF_ENDPOINT
-    remap_rules: tuple[RemapRule, ...] = ()
-    allow_private: bool = False
-    user_agent: str = DEFAULT_USER_AGENT
-    timeout: float = 10.0  # seconds per request
-    total_timeout: float = 60.0  # seconds per URL, all attempts and redirects included
-    max_concurrency: int = 128
-    per_host: int = 10
-    max_redirects: int = 10
-    max_body_bytes: int = 256 * 1024
-    retries: int = 2  # extra attempts after a transient failure
-    backoff: float = 0.5  # seconds, doubled per attempt, with jitter
-    max_retry_after: float = 30.0  # longest Retry-After we are willing to wait within a run
-    canaries: tuple[str, ...] = ()  # URLs that tell whether *we* have network
-    accept: tuple[int, ...] = ()  # extra statuses that count as alive (e.g. 403 for a site known to refuse bots)
-    exclude: tuple[str, ...] = ()  # regexes: matching URLs are skipped, never requested
-    include: tuple[str, ...] = ()  # regexes: matching URLs are checked even when excluded
-    soft404: bool = True  # look for "not found" pages served with 200, and parked domains
-    hosts: Mapping[str, HostRule] = field(default_factory=dict)  # the user's host rules, over checks.host_rules.BUILT_IN
-    github_token_env: str = "GITHUB_TOKEN"
-    hf_token_env: str = "HF_TOKEN"
+    __pydantic_config__ = ConfigDict(extra="forbid")  # an unknown key in the file is refused, never ignored
+
+    github_api_url: Endpoint = DEFAULT_GITHUB_API_URL
+    hf_endpoint: Endpoint = DEFAULT_HF_ENDPOINT
+    remap_rules: RemapRules = ()
+    allow_private: Flag = False
+    user_agent: Text = DEFAULT_USER_AGENT
+    timeout: PositiveSeconds = 10.0  # seconds per request
+    total_timeout: PositiveSeconds = 60.0  # seconds per URL, all attempts and redirects included
+    max_concurrency: PositiveInt = 128
+    per_host: PositiveInt = 10
+    max_redirects: Count = 10
+    max_body_bytes: PositiveInt = 256 * 1024
+    retries: Count = 2  # extra attempts after a transient failure
+    backoff: Seconds = 0.5  # seconds, doubled per attempt, with jitter
+    max_retry_after: Seconds = 30.0  # longest Retry-After we are willing to wait within a run
+    canaries: Strings = ()  # URLs that tell whether *we* have network
+    accept: Statuses = ()  # extra statuses that count as alive (e.g. 403 for a site known to refuse bots)
+    exclude: Patterns = ()  # regexes: matching URLs are skipped, never requested
+    include: Patterns = ()  # regexes: matching URLs are checked even when excluded
+    soft404: Flag = True  # look for "not found" pages served with 200, and parked domains
+    hosts: SkipValidation[Mapping[str, HostRule]] = field(default_factory=dict)  # the user's host rules over checks.host_rules.BUILT_IN, read by checks.host_rules.parse_host_table
+    github_token_env: Text = "GITHUB_TOKEN"
+    hf_token_env: Text = "HF_TOKEN"
 
     def excluded(self, url: str) -> bool:
         """Whether ``url`` is skipped: an ``exclude`` pattern matches and no ``include`` pattern does.
@@ -107,52 +145,6 @@ class CheckSettings:
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> "CheckSettings":
-        """Defaults, then the public environment settings users already know."""
-        base = cls(
-            github_api_url=os.environ.get("GITHUB_API_URL", DEFAULT_GITHUB_API_URL).rstrip("/"),
-            hf_endpoint=os.environ.get("HF_ENDPOINT", DEFAULT_HF_ENDPOINT).rstrip("/"),
-        )
+        """Defaults, then the public environment settings users already know (``ENVIRONMENT``)."""
+        base = cls(**{key: _endpoint(os.environ[name]) for key, name in ENVIRONMENT.items() if os.environ.get(name)})
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
-
-NOTIFY_ENV = "PAPERWATCH_NOTIFY"  # whitespace-separated Apprise URLs, read when alerts are sent
-_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """Where alerts go and how often; plain data.
-
-    ``notify`` holds Apprise URLs (``slack://…``, ``mailto://…``, ``json://…``) or
-    ``prefect-block:TYPE/NAME``. Apprise URLs carry their channel's secret, so they never travel
-    as flow parameters (Prefect stores those): the command line hands them over in
-    ``PAPERWATCH_NOTIFY``, and ``public_dict`` leaves them out.
-    """
-
-    notify: tuple[str, ...] = ()
-    remind_every: int = 0  # runs between "still dead" reminders; 0: never
-    tracking_issue: str | None = None  # "owner/repo" holding one issue that lists the dead links
-    tracking_label: str = "paperwatch"
-
-    def __post_init__(self) -> None:
-        if self.remind_every < 0:
-            raise ValueError("remind_every must be 0 (never) or a number of runs")
-        if self.tracking_issue is not None and not _REPO_NAME.match(self.tracking_issue):
-            raise ValueError(f"tracking issue repository {self.tracking_issue!r}: expected OWNER/REPO")
-        for target in self.notify:
-            if not (target.startswith("prefect-block:") or "://" in target):
-                raise ValueError("notify: expected an Apprise URL (scheme://...) or prefect-block:TYPE/NAME")
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.notify or self.tracking_issue)
-
-    def public_dict(self) -> dict[str, Any]:
-        """The settings that may be stored and shown: everything but the URLs."""
-        return {"remind_every": self.remind_every, "tracking_issue": self.tracking_issue, "tracking_label": self.tracking_label}
-
-    @classmethod
-    def from_run(cls, notify: Sequence[str] | None, public: Mapping[str, Any] | None) -> "AlertSettings":
-        """A run's settings: its ``notify`` targets plus those in ``PAPERWATCH_NOTIFY``, and the public part."""
-        targets = tuple(notify or ()) + tuple(os.environ.get(NOTIFY_ENV, "").split())
-        return cls(notify=tuple(dict.fromkeys(targets)), **dict(public or {}))

@@ -12,18 +12,18 @@ import os
 import sys
 import tempfile
 import warnings
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from checks.daily import daily_papers, daily_source, is_daily_source
-from checks.config import ConfigError, alert_config, apply_config, find_config, load_config
-from checks.errors import InputError, PaperwatchError
+from checks.errors import ConfigError, InputError, PaperwatchError
 from checks.extract import FORMATS
 from checks.model import State
-from checks.settings import NOTIFY_ENV, AlertSettings, CheckSettings, RemapError, RemapRule
+from checks.settings import CheckSettings
+from flows.notify import NOTIFY_ENV, hand_over
+from flows.settings import PaperwatchSettings
 from reports.retention import DEFAULT_KEEP_DAYS
 from reports.store import StoreError, validate_location, without_password
 
@@ -79,52 +79,16 @@ def check_db(db: str) -> None:
         fail(str(exc))
 
 
-def build_settings(config: str | None, github_api: str | None, hf_endpoint: str | None, remap: tuple[str, ...],
-                   allow_private: bool, timeout: float | None, max_concurrency: int | None, per_host: int | None,
-                   error_code: int = EXIT_USAGE) -> CheckSettings:
-    """Defaults, then the environment, then the config file, then the command line."""
-    try:
-        settings = CheckSettings.from_environment()
-        found = (config, load_config(config)) if config else find_config()
-        if found:
-            settings = apply_config(settings, found[1], str(found[0]))
-        rules = tuple(RemapRule.parse(rule) for rule in remap)
-    except ConfigError as exc:
-        fail(str(exc), error_code)
-    except RemapError as exc:
-        fail(f"--remap: {exc}", error_code)
-    overrides = {
-        "github_api_url": github_api.rstrip("/") if github_api else None,
-        "hf_endpoint": hf_endpoint.rstrip("/") if hf_endpoint else None,
-        "remap_rules": rules or None, "allow_private": allow_private or None, "timeout": timeout,
-        "max_concurrency": max_concurrency, "per_host": per_host,
-    }
-    return replace(settings, **{key: value for key, value in overrides.items() if value is not None})
-
-
-def build_alerts(config: str | None, notify: tuple[str, ...], tracking_issue: str | None,
-                 remind_every: int | None) -> AlertSettings:
-    """Alert settings from the config file, then the command line; targets from PAPERWATCH_NOTIFY come first.
+def load_settings(config: str | None, error_code: int = EXIT_USAGE, **options: Any) -> PaperwatchSettings:
+    """The defaults, then the config file, then the environment, then these command-line ``options``
+    (``flows.settings``); a mistake is one line naming the file, variable or option and the key.
 
     Errors never quote a notify URL: it holds the channel's secret.
     """
     try:
-        found = (config, load_config(config)) if config else find_config()
-        settings = alert_config(AlertSettings(), found[1], str(found[0])) if found else AlertSettings()
-        targets = tuple(os.environ.get(NOTIFY_ENV, "").split()) + settings.notify + notify
-        overrides = {"tracking_issue": tracking_issue, "remind_every": remind_every}
-        return replace(settings, notify=tuple(dict.fromkeys(targets)),
-                       **{key: value for key, value in overrides.items() if value is not None})
+        return PaperwatchSettings.load(config, options)
     except ConfigError as exc:
-        fail(str(exc))
-    except ValueError as exc:
-        fail(f"alerts: {exc}")
-
-
-def hand_over_notify_targets(settings: AlertSettings) -> None:
-    """Notify URLs reach the run through this process's environment, never as (stored) flow parameters."""
-    if settings.notify:
-        os.environ[NOTIFY_ENV] = " ".join(settings.notify)
+        fail(str(exc), error_code)
 
 
 def alert_options(func: Any) -> Any:
@@ -247,16 +211,17 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
     check_sources(sources)
     check_out_dir(out)
     check_db(db)
-    settings = build_settings(config, github_api, hf_endpoint, remap, allow_private, timeout, max_concurrency, per_host)
-    alerts = build_alerts(config, notify, tracking_issue, remind_every)
-    hand_over_notify_targets(alerts)
+    settings = load_settings(config, github_api=github_api, hf_endpoint=hf_endpoint, remap=remap, allow_private=allow_private,
+                             timeout=timeout, max_concurrency=max_concurrency, per_host=per_host, notify=notify,
+                             tracking_issue=tracking_issue, remind_every=remind_every)
+    hand_over(settings.alerts.notify)
     prepare_prefect()
     from flows.monitor import monitor
 
     try:
-        result = monitor(sources=list(sources), db=without_password(db), out=out, settings=settings.to_dict(),
+        result = monitor(sources=list(sources), db=without_password(db), out=out, settings=settings.checks.to_dict(),
                          input_format=input_format, github_token_secret=github_token_secret, keep_days=keep_days,
-                         alerts=alerts.public_dict())
+                         alerts=settings.alerts.public_dict())
     except (PaperwatchError, StoreError) as exc:
         fail(str(exc))
     print_outcome(result)
@@ -347,8 +312,8 @@ def check(urls: tuple[str, ...], input_file: str | None, fmt: str, config: str |
     all_urls = list(urls) + read_url_list(input_file)
     if not all_urls:
         fail("no URL given (pass URLs, or --input FILE)", EXIT_OWN_ERROR)
-    settings = build_settings(config, None, None, remap, allow_private, timeout, max_concurrency, per_host,
-                              error_code=EXIT_OWN_ERROR)
+    settings = load_settings(config, EXIT_OWN_ERROR, remap=remap, allow_private=allow_private, timeout=timeout,
+                             max_concurrency=max_concurrency, per_host=per_host).checks
     with progress("checking", len(set(all_urls)), logging.getLogger("paperwatch")) as on_done:
         result = check_pages(all_urls, settings, on_done)
     if fmt == "json":

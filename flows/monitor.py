@@ -28,8 +28,9 @@ from checks.extract import read_papers
 from checks.facts import Facts
 from checks.model import Observation, Paper
 from checks.plan import plan_checks
-from checks.settings import AlertSettings, CheckSettings
+from checks.settings import CheckSettings
 from flows.batches import check_links, completed_state, untraversed
+from flows.notify import SENDERS, run_alert_settings
 from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
 from reports.alerts import process_run
 from reports.headline import figures_of, first_line
@@ -136,7 +137,7 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
 
     ``notify`` adds alert targets to those in ``PAPERWATCH_NOTIFY``; Prefect stores parameters, so
     give ``prefect-block:TYPE/NAME`` here and keep Apprise URLs, which hold secrets, in the
-    environment. ``alerts`` is ``AlertSettings.public_dict()``.
+    environment. ``alerts`` is ``reports.alerts.AlertSettings.public_dict()``.
 
     ``shards`` above 1 splits the checking into that many child flow runs of ``shard_deployment``
     (by host and by API), which the workers of its work pool take as they have free slots; the history
@@ -165,11 +166,11 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
 def send_alerts(db: str, run_id: int, notify: list[str] | None, alerts: dict[str, Any] | None,
                 settings: CheckSettings, headline: str | None = None) -> dict[str, Any] | None:
     """One digest for the run's verdict changes (and the tracking issue); None when no alert is configured."""
-    alert_settings = AlertSettings.from_run(notify, alerts)
+    alert_settings = run_alert_settings(notify, alerts)
     if not alert_settings.enabled:
         return None
     outcome = process_run(db, run_id, alert_settings, github_api_url=settings.github_api_url,
-                          github_token=settings.github_token(), headline=headline)
+                          github_token=settings.github_token(), headline=headline, senders=SENDERS)
     summary = outcome.to_dict()
     failed = [d["channel"] for d in summary["deliveries"] if not d["ok"]]
     get_run_logger().info("run %d alerts: %s%s%s", run_id, outcome.outcome,

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from github import Auth, Github
 
 from checks.model import Link, LinkKind, Observation, Paper, State
-from checks.settings import NOTIFY_ENV, AlertSettings
-from reports.alerts import AlertLog, Digest, DigestItem, process_run, redact, send_digest
+from flows.notify import NOTIFY_ENV
+from reports.alerts import AlertLog, AlertSettings, Digest, DigestItem, process_run, redact, send_digest
 from reports.store import Store
 from receivers import MailReceiver, WebhookReceiver
 from simweb import SimulatedWeb
@@ -221,7 +221,7 @@ def test_the_command_line_refuses_bad_alert_settings_without_echoing_a_secret(tm
     bad_url = runner.invoke(main, args + ["--notify", "s3cr3t-not-a-url"])
     bad_repo = runner.invoke(main, args + ["--tracking-issue", "just-a-name"])
 
-    assert bad_key.exit_code == 2 and "unknown key alerts.remind" in bad_key.output
+    assert bad_key.exit_code == 2 and "unknown key 'alerts.remind'" in bad_key.output
     assert bad_url.exit_code == 2 and "expected an Apprise URL" in bad_url.output and "s3cr3t" not in bad_url.output
     assert bad_repo.exit_code == 2 and "expected OWNER/REPO" in bad_repo.output
 
@@ -284,6 +284,8 @@ def _flow_run_parameters(flow_run_id: str) -> dict[str, Any]:
 def test_a_prefect_notification_block_can_stand_in_for_a_url(prefect_api: None, hook: WebhookReceiver) -> None:
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
+    from flows.notify import SENDERS
+
     CustomWebhookNotificationBlock(name="paperwatch", url=f"http://127.0.0.1:{hook.port}/hooks/block",
                                    json_data={"title": "{{subject}}", "message": "{{body}}"},
                                    allow_private_urls=True).save("paperwatch-alerts", overwrite=True, _sync=True)
@@ -291,7 +293,7 @@ def test_a_prefect_notification_block_can_stand_in_for_a_url(prefect_api: None, 
                     (DigestItem(GONE, "moved", "moved permanently", suggested_url="https://new.example.org/"),))
 
     delivered, missing = send_digest(digest, ["prefect-block:custom-webhook/paperwatch-alerts",
-                                              "prefect-block:custom-webhook/no-such-block"])
+                                              "prefect-block:custom-webhook/no-such-block"], SENDERS)
 
     assert (delivered.channel, delivered.ok) == ("prefect-block:custom-webhook/paperwatch-alerts", True)
     assert hook.messages == [{"title": "paperwatch run 9: 1 moved", "message": digest.text()}]

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from checks.config import ConfigError, apply_config, load_config
+from checks.config import ConfigError, apply_config
+from flows.settings import load_config
 from checks.host_rules import BUILT_IN, HostRule, Redirects, parse_host_table, rule_for
 from checks.http import check_pages
 from checks.model import State

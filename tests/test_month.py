@@ -24,9 +24,9 @@ from checks.http import check_pages
 from checks.huggingface import check_artifacts
 from checks.plan import CheckPlan, plan_checks
 from checks.model import Observation, State
-from checks.settings import AlertSettings, CheckSettings, RemapRule
+from checks.settings import CheckSettings, RemapRule
 from receivers import WebhookReceiver
-from reports.alerts import AlertLog, process_run
+from reports.alerts import AlertLog, AlertSettings, process_run
 from reports.report import build_report
 from reports.store import Store
 from reports.verdicts import CONFIRM_RUNS
