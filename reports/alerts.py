@@ -27,23 +27,25 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from checks.model import State
 from checks.settings import AlertSettings
 from reports.markdown import md_text, md_url, one_line
 from reports.store import RunRecord, Store
-from reports.tracking_issue import DeadLink, IssueResult, sync_tracking_issue
+from reports.tracking_issue import DeadLink, IssueAction, IssueResult, sync_tracking_issue
 from reports.transitions import compare_runs
 from reports.verdicts import ALERTED_CHANGES, Transition
+from reports.vocabulary import Change, ConfirmRule, Verdict
 
 log = logging.getLogger(__name__)
 
 MOSTLY_UNKNOWN = 0.5  # a run with more than this share of its checked links unknown could not check
 REMINDER = "still dead"
 SECTIONS = (  # digest order: what needs action first
-    ("newly dead", "Newly dead"),
-    ("recovered", "Recovered"),
-    ("moved", "Moved"),
-    ("archived", "Archived"),
-    ("promise fulfilled", "Promise fulfilled: code released"),
+    (Change.NEWLY_DEAD, "Newly dead"),
+    (Change.RECOVERED, "Recovered"),
+    (Change.MOVED, "Moved"),
+    (Change.ARCHIVED, "Archived"),
+    (Change.PROMISE_FULFILLED, "Promise fulfilled: code released"),
     (REMINDER, "Still dead (reminder)"),
 )
 DIGEST, QUIET, BLIND, BLIND_AGAIN = "digest", "quiet", "could not check", "could not check (repeat)"
@@ -69,8 +71,8 @@ class RunFacts:
 
     @classmethod
     def of(cls, run: RunRecord) -> "RunFacts":
-        checked = sum(n for state, n in run.counts.items() if state != "skipped")
-        return cls(run.id, run.started_at, run.offline, checked, run.counts.get("unknown", 0), tuple(run.notes))
+        checked = sum(n for state, n in run.counts.items() if state != State.SKIPPED)
+        return cls(run.id, run.started_at, run.offline, checked, run.counts.get(State.UNKNOWN, 0), tuple(run.notes))
 
     @property
     def could_not_check(self) -> bool:
@@ -173,9 +175,9 @@ def _titles(papers: Sequence[str], render: Callable[[Any], str]) -> str:
 def _where_and_since(item: DigestItem, render: Callable[[Any], str],
                      render_url: Callable[[str], str] | None = None) -> str:
     extra = ""
-    if item.suggested_url and item.change in ("moved", "recovered"):
+    if item.suggested_url and item.change in (Change.MOVED, Change.RECOVERED):
         extra += f" (now at {(render_url or render)(item.suggested_url)})"
-    if item.dead_since and item.change in ("newly dead", REMINDER):
+    if item.dead_since and item.change in (Change.NEWLY_DEAD, REMINDER):
         extra += f" (dead since {render(_when(item.dead_since))})"
     return extra
 
@@ -421,7 +423,7 @@ def reminders_due(history: Sequence[LogEntry], dead: Sequence[str], every: int) 
     due = []
     for url in dead:
         mentions = [i for i, entry in enumerate(evaluated)
-                    if any(item["url"] == url and item["change"] in ("newly dead", REMINDER) for item in entry.items)]
+                    if any(item["url"] == url and item["change"] in (Change.NEWLY_DEAD, REMINDER) for item in entry.items)]
         if not mentions or len(evaluated) - mentions[-1] >= every:
             due.append(url)
     return due
@@ -454,20 +456,22 @@ def _baseline(store: Store, history: Sequence[LogEntry], run_id: int) -> int | N
 
 
 def process_run(db: str, run_id: int, settings: AlertSettings, *, github_api_url: str,
-                github_token: str | None = None, headline: str | None = None) -> AlertOutcome:
+                github_token: str | None = None, headline: str | None = None,
+                rule: ConfirmRule = ConfirmRule()) -> AlertOutcome:
     """Decide, send and record the alerts of one finished run (once: a second call sends nothing).
 
     ``headline`` is the report's first line (``reports.headline.first_line``): a digest opens with it.
+    ``rule`` confirms deaths (as in the report).
     """
     store = Store.open(db)
     try:
-        return _process(store, run_id, settings, github_api_url, github_token, headline)
+        return _process(store, run_id, settings, github_api_url, github_token, headline, rule)
     finally:
         store.close()
 
 
 def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url: str,
-             github_token: str | None, headline: str | None = None) -> AlertOutcome:
+             github_token: str | None, headline: str | None = None, rule: ConfirmRule = ConfirmRule()) -> AlertOutcome:
     alerts = AlertLog(store.engine)
     recorded = alerts.entry(run_id)
     if recorded is not None:
@@ -476,13 +480,13 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
     facts = replace(RunFacts.of(store.run(run_id)), headline=headline)
     if facts.could_not_check:
         return _blind_run(alerts, history, facts, settings)
-    comparison = compare_runs(store, _baseline(store, history, run_id), run_id)
+    comparison = compare_runs(store, _baseline(store, history, run_id), run_id, rule=rule)
     papers: dict[str, list[str]] = {}
     for _, title, cited in store.papers_of_run(run_id):
         for link in cited:
             papers.setdefault(link.normalized, []).append(title)
-    dead = {url: snap for url, snap in comparison.after.items() if snap.verdict.status == "dead"}
-    newly = {t.url for t in comparison.transitions if t.change == "newly dead"}
+    dead = {url: snap for url, snap in comparison.after.items() if snap.verdict.status is Verdict.DEAD}
+    newly = {t.url for t in comparison.transitions if t.change is Change.NEWLY_DEAD}
     reminders = [DigestItem(url, REMINDER, dead[url].reason, tuple(papers.get(url, ())), dead_since=dead[url].verdict.dead_since)
                  for url in reminders_due(history, [u for u in dead if u not in newly], settings.remind_every)]
     digest = build_digest(facts, comparison.transitions, papers, reminders)
@@ -493,8 +497,9 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
             settings.tracking_issue,
             [DeadLink(url, snap.reason, snap.verdict.dead_since, tuple(papers.get(url, ()))) for url, snap in dead.items()],
             api_url=github_api_url, token=github_token, label=settings.tracking_label, run_id=run_id,
-            newly_dead=sorted(newly), recovered=sorted(t.url for t in comparison.transitions if t.change == "recovered"))
-        if issue.action in ("failed", "skipped"):
+            newly_dead=sorted(newly), recovered=sorted(t.url for t in comparison.transitions if t.change is Change.RECOVERED),
+            rule=rule)
+        if issue.action in (IssueAction.FAILED, IssueAction.SKIPPED):
             log.warning("tracking issue %s not kept: %s", settings.tracking_issue, issue.error)
     outcome = DIGEST if digest else QUIET
     alerts.record(run_id, outcome, digest, deliveries, issue)
