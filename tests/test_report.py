@@ -38,7 +38,7 @@ def make_report(tmp_path: Path) -> dict:
                     details={"description": "<b>bold</b>", "latest_release": {"tag": "v1", "prerelease": False}}),
     ])
     store.finish_run(run, status="completed", offline=False, notes=[])
-    return build_report(store, run)
+    return build_report(store, run).to_dict()  # the report.json document
 
 
 class _Page(HTMLParser):
