@@ -84,10 +84,10 @@ _REPO_FACT_KEYS = frozenset({"stars", "last_commit_at", "pushed_at", "latest_rel
                              "readme_promise", "fork", "parent", "activity", "metadata_not_refreshed", "source_repo"})
 _HUB_FACT_KEYS = frozenset({"downloads", "likes", "last_modified", "gated", "private", "disabled", "has_weights", "stage", "source_repo"})
 _PAPER_FACT_KEYS = frozenset({"discovered", "discovered_total", "discovery_incomplete", "source_repo"})
-# (details key, text, flag): the flag is the chip's colour, named after the outcome it warns of
-_REPO_FLAGS = (("archived", Outcome.ARCHIVED.value, Outcome.ARCHIVED), ("disabled", "disabled", Outcome.DEAD),
-               ("empty", "empty", Outcome.PLACEHOLDER), ("placeholder", Outcome.PLACEHOLDER.value, Outcome.PLACEHOLDER),
-               ("readme_promise", "README promises code", Outcome.PROMISED), ("fork", "fork", "none"))
+# details key: (text, flag); the flag is the chip's colour, named after the outcome it warns of
+_REPO_FLAGS = {"archived": (Outcome.ARCHIVED.value, Outcome.ARCHIVED), "disabled": ("disabled", Outcome.DEAD),
+               "empty": ("empty", Outcome.PLACEHOLDER), "placeholder": (Outcome.PLACEHOLDER.value, Outcome.PLACEHOLDER),
+               "readme_promise": ("README promises code", Outcome.PROMISED), "fork": ("fork", "none")}
 
 
 def _repo_facts(d: Mapping[str, Any]) -> list[Fact]:
@@ -105,7 +105,7 @@ def _repo_facts(d: Mapping[str, Any]) -> list[Fact]:
             facts.append(Fact(f"release {display(release.get('tag'))}{published}"))
         else:
             facts.append(Fact("no release"))
-    for key, text, flag in _REPO_FLAGS:
+    for key, (text, flag) in _REPO_FLAGS.items():
         if d.get(key) is True and not (key == "placeholder" and d.get("empty")):
             facts.append(Fact(text + (f" of {d['parent']}" if key == "fork" and d.get("parent") else ""), None, flag))
     if d.get("activity") in ("active", "quiet", "stale"):

@@ -168,6 +168,7 @@ class ConfirmRule:
         if isinstance(self.hours, bool) or not isinstance(self.hours, (int, float)) or not math.isfinite(self.hours) \
                 or self.hours < 0:
             raise ValueError(f"confirm hours must be a number of hours, 0 or more, not {self.hours!r}")
+        object.__setattr__(self, "hours", float(self.hours))
 
     def sentence(self) -> str:
         """The rule as people read it, wherever it is shown (report, tracking issue, README)."""
