@@ -1,8 +1,9 @@
 """The report's first line, in the words every output shares: of the papers that link code (data,
 models, a demo), how many have it available right now, and how the rest split.
 
-Pure functions over the report's paper entries. The page, ``summary.md``, ``report.json``, the
-Prefect summary artifact and the alert digest all take their figures and words from here, so
+Pure functions over the report's paper rows (``reports.report_rows.PaperRow``, or report.json's
+paper entries). The typed report (``reports.report_model``) counts its figures here once; the page,
+``summary.md``, ``report.json``, the Prefect summary artifact and the alert digest all read them, so
 they can never disagree. Activity (active, quiet, stale, archived) splits the *available*
 papers; it never turns available code into "not working".
 
