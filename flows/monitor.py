@@ -33,6 +33,7 @@ from flows.batches import check_links, completed_state, untraversed
 from flows.notify import SENDERS, run_alert_settings
 from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
 from reports.alerts import process_run
+from reports.exports import summary_table
 from reports.headline import figures_of, first_line
 from reports.report import build_report, write_report
 from reports.retention import DEFAULT_KEEP_DAYS
@@ -95,8 +96,8 @@ def finish_and_report(db: str, run_id: int, out: str, offline: bool, notes: Sequ
         store.finish_run(run_id, status="completed", offline=offline, notes=notes)
         report = build_report(store, run_id)
     paths = write_report(report, out)
-    return {"run_id": run_id, "html": str(paths.html), "json": str(paths.json), "summary": report["summary"],
-            "changes": report["changes"], "offline": offline, "notes": list(notes)}
+    return {"run_id": run_id, "html": str(paths.html), "json": str(paths.json), "summary": report.summary.to_dict(),
+            "changes": [change.to_dict() for change in report.changes], "offline": offline, "notes": list(notes)}
 
 
 def _publish_artifacts(result: dict[str, Any]) -> None:
@@ -104,18 +105,7 @@ def _publish_artifacts(result: dict[str, Any]) -> None:
     summary.md (already escaped for Markdown) and a link to the HTML report."""
     from prefect.artifacts import create_markdown_artifact
 
-    summary = result["summary"]
-    rows = [{"measure": "papers", "value": f"{summary['papers']} ({summary['papers_with_links']} with links)"},
-            {"measure": "links checked", "value": str(summary["links"])}]
-    for facet, figures in figures_of(summary).items():
-        if figures.linked:
-            rows.append({"measure": f"{facet} available now (papers)",
-                         "value": f"{figures.available} of {figures.linked} ({figures.share}): {figures.split_text()}"})
-    rows += [{"measure": f"links {state}", "value": str(count)} for state, count in summary["by_state"].items()]
-    changes: dict[str, int] = {}
-    for change in result.get("changes") or []:
-        changes[str(change.get("change"))] = changes.get(str(change.get("change")), 0) + 1
-    rows += [{"measure": f"since the previous run: {kind}", "value": str(count)} for kind, count in changes.items()]
+    rows = summary_table(result["summary"], result.get("changes") or [])
     create_table_artifact(key="paperwatch-summary", table=rows, description=f"paperwatch run {result['run_id']}")
     markdown = Path(result["html"]).with_name("summary.md")
     if markdown.exists():

@@ -23,12 +23,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from checks.model import Observation
+from checks.model import Observation, State
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-COUNTED = ("dead", "error", "unknown")  # states the bar counts as it goes, besides the links done
+COUNTED = (State.DEAD, State.ERROR, State.UNKNOWN)  # states the bar counts as it goes, besides the links done
 _SLOT = {state: slot for slot, state in enumerate(COUNTED, 1)}
 
 
@@ -52,7 +52,7 @@ class LinkProgress:
         lock = self._lock
 
         def link_done(observation: Observation) -> None:
-            slot = _SLOT.get(observation.state.value, 0)
+            slot = _SLOT.get(observation.state, 0)
             with lock:
                 counts[0] += 1
                 if slot:
@@ -69,7 +69,7 @@ class LinkProgress:
         """Links done (never above the total) and the counted states so far."""
         with self._lock:
             sums = [sum(column) for column in zip(*self._parts.values())] or [0] * (1 + len(COUNTED))
-        return min(sums[0], self.total), dict(zip(COUNTED, sums[1:]))
+        return min(sums[0], self.total), dict(zip((state.value for state in COUNTED), sums[1:]))
 
 
 _channels: dict[str, LinkProgress] = {}
@@ -205,7 +205,7 @@ def _pulled_bar(console: Console, label: str, links: LinkProgress, transient: bo
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    colours = {"dead": "red", "error": "yellow", "unknown": "yellow"}
+    colours = {State.DEAD: "red", State.ERROR: "yellow", State.UNKNOWN: "yellow"}
 
     class CountsColumn(ProgressColumn):
         def render(self, task: Task) -> Text:

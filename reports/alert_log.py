@@ -18,6 +18,7 @@ from reports.delivery import Delivery
 from reports.digest import REMINDER, Digest
 from reports.schema import alert_log
 from reports.tracking_issue import IssueResult
+from reports.vocabulary import Change
 
 DIGEST, QUIET, BLIND, BLIND_AGAIN = "digest", "quiet", "could not check", "could not check (repeat)"
 EVALUATED = (DIGEST, QUIET)  # outcomes of runs that could check: baselines, and what reminders count
@@ -80,7 +81,7 @@ def reminders_due(history: Sequence[LogEntry], dead: Sequence[str], every: int) 
     due = []
     for url in dead:
         mentions = [i for i, entry in enumerate(evaluated)
-                    if any(item["url"] == url and item["change"] in ("newly dead", REMINDER) for item in entry.items)]
+                    if any(item["url"] == url and item["change"] in (Change.NEWLY_DEAD, REMINDER) for item in entry.items)]
         if not mentions or len(evaluated) - mentions[-1] >= every:
             due.append(url)
     return due

@@ -29,8 +29,9 @@ from reports.delivery import NAMED_TARGET, Delivery, Sender, send_digest
 from reports.delivery import redact as redact
 from reports.digest import REMINDER, Digest, DigestItem, RunFacts, build_digest, could_not_check_notice
 from reports.store import Store
-from reports.tracking_issue import DeadLink, IssueResult, sync_tracking_issue
+from reports.tracking_issue import DeadLink, IssueAction, IssueResult, sync_tracking_issue
 from reports.transitions import compare_runs
+from reports.vocabulary import Change, ConfirmRule, Verdict
 
 __all__ = ["AlertLog", "AlertOutcome", "AlertSettings", "Delivery", "Digest", "DigestItem", "LogEntry", "RunFacts",
            "Sender", "alert_log", "build_digest", "process_run", "redact", "send_digest"]
@@ -116,18 +117,20 @@ def _baseline(store: Store, history: Sequence[LogEntry], run_id: int) -> int | N
 
 def process_run(db: str, run_id: int, settings: AlertSettings, *, github_api_url: str,
                 github_token: str | None = None, headline: str | None = None,
-                senders: Mapping[str, Sender] | None = None) -> AlertOutcome:
+                senders: Mapping[str, Sender] | None = None, rule: ConfirmRule = ConfirmRule()) -> AlertOutcome:
     """Decide, send and record the alerts of one finished run (once: a second call sends nothing).
 
     ``headline`` is the report's first line (``reports.headline.first_line``): a digest opens with it.
     ``senders`` send the named channels of ``settings.notify``, by kind (``flows.notify.SENDERS``).
+    ``rule`` confirms deaths (as in the report).
     """
     with Store.open(db) as store:
-        return _process(store, run_id, settings, github_api_url, github_token, headline, senders or {})
+        return _process(store, run_id, settings, github_api_url, github_token, headline, senders or {}, rule)
 
 
 def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url: str,
-             github_token: str | None, headline: str | None, senders: Mapping[str, Sender]) -> AlertOutcome:
+             github_token: str | None, headline: str | None, senders: Mapping[str, Sender],
+             rule: ConfirmRule = ConfirmRule()) -> AlertOutcome:
     alerts = AlertLog(store.engine)
     recorded = alerts.entry(run_id)
     if recorded is not None:
@@ -136,13 +139,13 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
     facts = replace(RunFacts.of(store.run(run_id)), headline=headline)
     if facts.could_not_check:
         return _blind_run(alerts, history, facts, settings, senders)
-    comparison = compare_runs(store, _baseline(store, history, run_id), run_id)
+    comparison = compare_runs(store, _baseline(store, history, run_id), run_id, rule=rule)
     papers: dict[str, list[str]] = {}
     for _, title, cited in store.papers_of_run(run_id):
         for link in cited:
             papers.setdefault(link.normalized, []).append(title)
-    dead = {url: snap for url, snap in comparison.after.items() if snap.verdict.status == "dead"}
-    newly = {t.url for t in comparison.transitions if t.change == "newly dead"}
+    dead = {url: snap for url, snap in comparison.after.items() if snap.verdict.status is Verdict.DEAD}
+    newly = {t.url for t in comparison.transitions if t.change is Change.NEWLY_DEAD}
     reminders = [DigestItem(url, REMINDER, dead[url].reason, tuple(papers.get(url, ())), dead_since=dead[url].verdict.dead_since)
                  for url in reminders_due(history, [u for u in dead if u not in newly], settings.remind_every)]
     digest = build_digest(facts, comparison.transitions, papers, reminders)
@@ -153,8 +156,9 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
             settings.tracking_issue,
             [DeadLink(url, snap.reason, snap.verdict.dead_since, tuple(papers.get(url, ()))) for url, snap in dead.items()],
             api_url=github_api_url, token=github_token, label=settings.tracking_label, run_id=run_id,
-            newly_dead=sorted(newly), recovered=sorted(t.url for t in comparison.transitions if t.change == "recovered"))
-        if issue.action in ("failed", "skipped"):
+            newly_dead=sorted(newly), recovered=sorted(t.url for t in comparison.transitions if t.change is Change.RECOVERED),
+            rule=rule)
+        if issue.action in (IssueAction.FAILED, IssueAction.SKIPPED):
             log.warning("tracking issue %s not kept: %s", settings.tracking_issue, issue.error)
     outcome = DIGEST if digest else QUIET
     alerts.record(run_id, outcome, digest, deliveries, issue)

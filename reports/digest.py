@@ -15,18 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from checks.model import State
 from reports.markdown import md_text, md_url, one_line
 from reports.store import RunRecord
 from reports.verdicts import ALERTED_CHANGES, Transition
+from reports.vocabulary import Change
 
 MOSTLY_UNKNOWN = 0.5  # a run with more than this share of its checked links unknown could not check
 REMINDER = "still dead"
 SECTIONS = (  # digest order: what needs action first
-    ("newly dead", "Newly dead"),
-    ("recovered", "Recovered"),
-    ("moved", "Moved"),
-    ("archived", "Archived"),
-    ("promise fulfilled", "Promise fulfilled: code released"),
+    (Change.NEWLY_DEAD, "Newly dead"),
+    (Change.RECOVERED, "Recovered"),
+    (Change.MOVED, "Moved"),
+    (Change.ARCHIVED, "Archived"),
+    (Change.PROMISE_FULFILLED, "Promise fulfilled: code released"),
     (REMINDER, "Still dead (reminder)"),
 )
 MAX_TITLES = 3
@@ -47,8 +49,8 @@ class RunFacts:
 
     @classmethod
     def of(cls, run: RunRecord) -> "RunFacts":
-        checked = sum(n for state, n in run.counts.items() if state != "skipped")
-        return cls(run.id, run.started_at, run.offline, checked, run.counts.get("unknown", 0), tuple(run.notes))
+        checked = sum(n for state, n in run.counts.items() if state != State.SKIPPED)
+        return cls(run.id, run.started_at, run.offline, checked, run.counts.get(State.UNKNOWN, 0), tuple(run.notes))
 
     @property
     def could_not_check(self) -> bool:
@@ -151,9 +153,9 @@ def _titles(papers: Sequence[str], render: Callable[[Any], str]) -> str:
 def _where_and_since(item: DigestItem, render: Callable[[Any], str],
                      render_url: Callable[[str], str] | None = None) -> str:
     extra = ""
-    if item.suggested_url and item.change in ("moved", "recovered"):
+    if item.suggested_url and item.change in (Change.MOVED, Change.RECOVERED):
         extra += f" (now at {(render_url or render)(item.suggested_url)})"
-    if item.dead_since and item.change in ("newly dead", REMINDER):
+    if item.dead_since and item.change in (Change.NEWLY_DEAD, REMINDER):
         extra += f" (dead since {render(_when(item.dead_since))})"
     return extra
 

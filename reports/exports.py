@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reports.headline import ATTENTION, figures_of, first_line
+from checks.model import State
 from reports.markdown import md_code, md_text
+from reports.report_model import Report, Summary, report_of
+from reports.report_rows import LinkRow, count_changes
+from reports.verdicts import Transition
+from reports.vocabulary import PROBLEMS, Verdict
 
 CSV_COLUMNS = (
     "paper_id", "paper_title", "code", "data", "models", "demo",
@@ -37,19 +41,19 @@ def _cell(value: Any) -> str | int | float:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _link_columns(link: dict[str, Any]) -> dict[str, Any]:
-    d = link.get("details") or {}
-    evidence = link.get("evidence") or {}
-    verdict = link.get("verdict") or {}
-    uptime = verdict.get("uptime") or {}
+def _link_columns(link: LinkRow) -> dict[str, Any]:
+    d = link.details
+    evidence = link.evidence or {}
+    verdict = link.verdict
+    uptime = verdict.uptime if verdict else {}
     release = d.get("latest_release")
     return {
-        "url": link.get("url"), "normalized": link.get("normalized"), "kind": link.get("kind"), "claim": link.get("claim"),
-        "state": link.get("state") or "not checked", "status": verdict.get("status"), "reason": link.get("reason"),
-        "http_status": evidence.get("status_code"), "final_url": evidence.get("final_url"),
-        "suggested_url": link.get("suggested_url"), "dead_since": verdict.get("dead_since"),
-        "last_alive": verdict.get("last_alive"), "uptime_7d": uptime.get("7d"), "uptime_30d": uptime.get("30d"),
-        "uptime_90d": uptime.get("90d"), "checked_at": link.get("checked_at"),
+        "url": link.url, "normalized": link.normalized, "kind": link.kind, "claim": link.claim,
+        "state": link.state.value if link.state else "not checked", "status": verdict.status.value if verdict else None,
+        "reason": link.reason, "http_status": evidence.get("status_code"), "final_url": evidence.get("final_url"),
+        "suggested_url": link.suggested_url, "dead_since": verdict.dead_since if verdict else None,
+        "last_alive": verdict.last_alive if verdict else None, "uptime_7d": uptime.get("7d"), "uptime_30d": uptime.get("30d"),
+        "uptime_90d": uptime.get("90d"), "checked_at": link.checked_at,
         "stars": d.get("stars"), "last_commit": d.get("last_commit_at") or d.get("pushed_at"),
         "latest_release": release.get("tag") if isinstance(release, dict) else None,
         "archived": d.get("archived"), "placeholder": d.get("placeholder") or d.get("empty") or None,
@@ -58,17 +62,15 @@ def _link_columns(link: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def links_csv(report: dict[str, Any]) -> str:
+def links_csv(report: Report | Mapping[str, Any]) -> str:
     """One row per paper and cited link (a link cited by two papers appears twice); a paper
     without links gets one row with empty link columns, so every paper is in the file."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    for paper in report["papers"]:
-        verdict = paper.get("verdict") or {}
-        base = {"paper_id": paper["id"], "paper_title": paper["title"], "code": verdict.get("code"), "data": verdict.get("data"),
-                "models": verdict.get("models"), "demo": verdict.get("demo")}
-        for row in [{**base, **_link_columns(link)} for link in paper["links"]] or [base]:
+    for paper in report_of(report).papers:
+        base = {"paper_id": paper.id, "paper_title": paper.title, **{facet.value: word.value for facet, word in paper.verdict.words().items()}}
+        for row in [{**base, **_link_columns(link)} for link in paper.links] or [base]:
             writer.writerow({key: _cell(row.get(key)) for key in CSV_COLUMNS})
     return out.getvalue()
 
@@ -93,54 +95,51 @@ def _more(total: int) -> list[str]:
     return ["", f"… and {total - MAX_ROWS} more in the report."] if total > MAX_ROWS else []
 
 
-def _facet_rows(summary: dict[str, Any]) -> list[list[str]]:
+def _facet_rows(summary: Summary) -> list[list[str]]:
     """One row per facet that some paper links: papers linking it, how many have it available, the split."""
-    figures = figures_of(summary)
-    return [[facet, f"{f.available:,} of {f.linked:,}", f.share, md_text(f.split_text())]
-            for facet, f in figures.items() if f.linked]
+    return [[facet.value, f"{f.available:,} of {f.linked:,}", f.share, md_text(f.split_text())]
+            for facet, f in summary.facets.items() if f.linked]
 
 
-def summary_markdown(report: dict[str, Any]) -> str:
+def summary_markdown(report: Report | Mapping[str, Any]) -> str:
     """A GitHub-issue- or job-summary-sized digest: counts, available shares and their split, changes, dead links."""
-    run, summary = report["run"], report["summary"]
-    started = str(run.get("started_at") or "")[:16].replace("T", " ")
-    lines = [f"## paperwatch: run {int(run['id'])}, {md_text(started)} UTC", ""]
-    lines.append(f"**{summary['papers']} papers** ({summary['papers_with_links']} with links), {summary['links']} links checked"
-                 + ("; **the monitor could not reach the web**: unchecked links are unknown, not dead." if run.get("offline") else "."))
-    readings = [md_text(reading.get("summary"), 300) for reading in run.get("readings") or [] if reading.get("summary")]
-    sources = [md_text(source, 80) for source in run.get("sources") or []]
+    report = report_of(report)
+    run, summary = report.run, report.summary
+    started = str(run.started_at or "")[:16].replace("T", " ")
+    lines = [f"## paperwatch: run {int(run.id)}, {md_text(started)} UTC", ""]
+    lines.append(f"**{summary.papers} papers** ({summary.papers_with_links} with links), {summary.links} links checked"
+                 + ("; **the monitor could not reach the web**: unchecked links are unknown, not dead." if run.offline else "."))
+    readings = [md_text(reading.get("summary"), 300) for reading in run.readings if reading.get("summary")]
+    sources = [md_text(source, 80) for source in run.sources]
     if readings:
         lines += [""] + [f"- {line}" for line in readings]
     elif sources:
         lines.append(f"Sources: {', '.join(sources)}.")
-    for note in run.get("notes") or []:
+    for note in run.notes:
         lines += ["", f"> {md_text(note, 300)}"]
-    lines += ["", md_text(first_line(figures_of(summary)), 500)]
+    lines += ["", md_text(summary.first_line, 500)]
     rows = _facet_rows(summary)
     if rows:
         lines += [""] + _table(["papers linking", "available now", "share", "split"], rows, "|---|---:|---:|---|")
-    needs = summary.get("attention") or {}
-    problems = [(word, needs[word]) for word in ATTENTION[:5] if needs.get(word)]
+    problems = [(word, summary.attention[word]) for word in PROBLEMS if summary.attention.get(word)]
     if problems:
         lines += ["", "Papers that need attention: " + " · ".join(f"{md_text(word)} {n}" for word, n in problems)]
-    lines += ["", "Links by state: " + " · ".join(f"{md_text(state)} {n}" for state, n in summary["by_state"].items())]
+    lines += ["", "Links by state: " + " · ".join(f"{md_text(state)} {n}" for state, n in summary.by_state.items())]
 
-    changes = report.get("changes") or []
+    changes = report.changes
     lines += ["", "### Changes since the previous run", ""]
     if changes:
-        counts: dict[str, int] = {}
-        for change in changes:
-            counts[str(change.get("change"))] = counts.get(str(change.get("change")), 0) + 1
-        lines.append(" · ".join(f"{md_text(kind)} {n}" for kind, n in counts.items()))
+        lines.append(" · ".join(f"{md_text(kind)} {n}" for kind, n in report.change_counts.items()))
         lines += [""] + _table(["change", "link", "was → now", "reason", "papers"], [
-            [md_text(c.get("change")), md_code(c.get("url")), f"{md_text(c.get('from'))} → {md_text(c.get('to'))}",
-             md_text(c.get("reason"), MAX_TEXT), _papers_cell([str(t) for t in c.get("papers") or []])]
+            [md_text(c.change), md_code(c.url), f"{md_text(c.verdict_from)} → {md_text(c.verdict_to)}",
+             md_text(c.reason, MAX_TEXT), _papers_cell(list(c.papers))]
             for c in changes[:MAX_ROWS]]) + _more(len(changes))
     else:
-        lines.append("No link changed." if len(report.get("runs") or []) > 1 else "First run: nothing to compare with yet.")
+        lines.append("No link changed." if len(report.runs) > 1 else "First run: nothing to compare with yet.")
 
     dead = _dead_links(report)
-    lines += ["", f"### Dead links ({len(dead)})", ""]
+    rule = run.confirm_rule.sentence()
+    lines += ["", f"### Dead links ({len(dead)})", "", md_text(f"{rule[:1].upper()}{rule[1:]}."), ""]
     if dead:
         lines += _table(["link", "kind", "verdict", "reason", "papers"], [
             [md_code(link["url"]), md_text(link["kind"]), md_text(link["status"]), md_text(link["reason"], MAX_TEXT), _papers_cell(link["papers"])]
@@ -150,17 +149,35 @@ def summary_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dead_links(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _dead_links(report: Report) -> list[dict[str, Any]]:
     """Links dead in this run, most-cited and longest-dead first."""
     found: dict[str, dict[str, Any]] = {}
-    for paper in report["papers"]:
-        for link in paper["links"]:
-            if link.get("state") != "dead":
+    for paper in report.papers:
+        for link in paper.links:
+            if link.state is not State.DEAD:
                 continue
-            entry = found.setdefault(link["normalized"], {"url": link["url"], "kind": link["kind"], "reason": link.get("reason"),
-                                                          "papers": [], "since": (link.get("verdict") or {}).get("dead_since")})
-            status = (link.get("verdict") or {}).get("status")
-            entry["status"] = (f"dead since {str(entry['since'])[:10]}" if status == "dead" and entry["since"]
-                               else "dead, unconfirmed" if status == "degraded" else str(status or "dead"))
-            entry["papers"].append(str(paper["title"]))
+            entry = found.setdefault(link.normalized, {"url": link.url, "kind": link.kind, "reason": link.reason,
+                                                       "papers": [], "since": link.verdict.dead_since if link.verdict else None})
+            status = link.verdict.status if link.verdict else None
+            entry["status"] = (f"dead since {str(entry['since'])[:10]}" if status is Verdict.DEAD and entry["since"]
+                               else "dead, unconfirmed" if status is Verdict.DEGRADED else str(status or State.DEAD))
+            entry["papers"].append(str(paper.title))
     return sorted(found.values(), key=lambda e: (-len(e["papers"]), e["since"] or "9999", e["url"]))
+
+
+# --- the Prefect summary artifact -------------------------------------------------------------
+
+def summary_table(summary: Summary | Mapping[str, Any], changes: Sequence[Transition | Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The run's figures as the rows of the Prefect table artifact (measure, value): the report's
+    ``summary`` and its ``changes`` (typed, or as report.json has them)."""
+    if not isinstance(summary, Summary):
+        summary = Summary.from_dict(summary)
+    rows = [{"measure": "papers", "value": f"{summary.papers} ({summary.papers_with_links} with links)"},
+            {"measure": "links checked", "value": str(summary.links)}]
+    for facet, figures in summary.facets.items():
+        if figures.linked:
+            rows.append({"measure": f"{facet} available now (papers)",
+                         "value": f"{figures.available} of {figures.linked} ({figures.share}): {figures.split_text()}"})
+    rows += [{"measure": f"links {state}", "value": str(count)} for state, count in summary.by_state.items()]
+    rows += [{"measure": f"since the previous run: {kind}", "value": str(count)} for kind, count in count_changes(changes).items()]
+    return rows

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from github import Auth, Github, GithubException
 
 from reports.markdown import md_code, md_text
+from reports.vocabulary import ConfirmRule
 
 MARKER = "<!-- paperwatch:tracking-issue -->"
 MAX_ROWS = 200  # an issue body holds 65,536 characters
@@ -29,26 +31,38 @@ class DeadLink:
     papers: tuple[str, ...]
 
 
+class IssueAction(StrEnum):
+    """What a run did to the issue."""
+
+    OPENED = "opened"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    CLOSED = "closed"
+    NONE = "none"  # nothing to track, no issue open
+    SKIPPED = "skipped"  # no token
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class IssueResult:
-    """What the run did to the issue: opened, updated, unchanged, closed, none (nothing to track), skipped or failed."""
+    """What the run did to the issue (an ``IssueAction``), and where it is or why it could not be kept."""
 
-    action: str
+    action: IssueAction
     number: int | None = None
     url: str | None = None
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "number": self.number, "url": self.url, "error": self.error}
+        return {"action": self.action.value, "number": self.number, "url": self.url, "error": self.error}
 
 
 def issue_title(dead: Sequence[DeadLink]) -> str:
     return f"paperwatch: {len(dead)} dead link{'s' if len(dead) != 1 else ''}"
 
 
-def issue_body(dead: Sequence[DeadLink]) -> str:
+def issue_body(dead: Sequence[DeadLink], rule: ConfirmRule = ConfirmRule()) -> str:
     """The table of dead links (no run number or time in it, so an unchanged set leaves the issue alone)."""
-    lines = [MARKER, "", "These links are dead: the server said they are gone in 2 checks at least 20 hours apart.",
+    lines = [MARKER, "", f"These links are dead: {rule.sentence()}.",
              "paperwatch updates this issue as links die and recover, and closes it when none is left.", "",
              "| Link | Dead since | Why | Cited by |", "|---|---|---|---|"]
     for link in sorted(dead, key=lambda d: d.url)[:MAX_ROWS]:
@@ -68,10 +82,10 @@ def change_comment(run_id: int, newly_dead: Sequence[str], recovered: Sequence[s
 
 def sync_tracking_issue(repo_name: str, dead: Sequence[DeadLink], *, api_url: str, token: str | None, label: str,
                         run_id: int, newly_dead: Sequence[str] = (), recovered: Sequence[str] = (),
-                        timeout: float = 15.0) -> IssueResult:
+                        timeout: float = 15.0, rule: ConfirmRule = ConfirmRule()) -> IssueResult:
     """Bring the one tracking issue in line with the dead links of this run; never raises."""
     if not token:
-        return IssueResult("skipped", error="no GitHub token (GITHUB_TOKEN): an issue cannot be written anonymously")
+        return IssueResult(IssueAction.SKIPPED, error="no GitHub token (GITHUB_TOKEN): an issue cannot be written anonymously")
     client = Github(base_url=api_url, auth=Auth.Token(token), lazy=True, timeout=int(max(1, timeout)),
                     seconds_between_requests=None, seconds_between_writes=None, retry=None)
     try:
@@ -81,24 +95,24 @@ def sync_tracking_issue(repo_name: str, dead: Sequence[DeadLink], *, api_url: st
         comment = change_comment(run_id, newly_dead, recovered)
         if not dead:
             if current is None:
-                return IssueResult("none")
+                return IssueResult(IssueAction.NONE)
             current.create_comment(f"Run {run_id}: every link recovered; closing.")
             current.edit(state="closed", state_reason="completed")
-            return IssueResult("closed", current.number, current.html_url)
-        title, body = issue_title(dead), issue_body(dead)
+            return IssueResult(IssueAction.CLOSED, current.number, current.html_url)
+        title, body = issue_title(dead), issue_body(dead, rule)
         if current is None:
             opened = repo.create_issue(title=title, body=body, labels=[label])
-            return IssueResult("opened", opened.number, opened.html_url)
+            return IssueResult(IssueAction.OPENED, opened.number, opened.html_url)
         if current.body == body:
-            return IssueResult("unchanged", current.number, current.html_url)
+            return IssueResult(IssueAction.UNCHANGED, current.number, current.html_url)
         current.edit(title=title, body=body)
         if comment:
             current.create_comment(comment)
-        return IssueResult("updated", current.number, current.html_url)
+        return IssueResult(IssueAction.UPDATED, current.number, current.html_url)
     except GithubException as exc:
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        return IssueResult("failed", error=f"GitHub answered {exc.status}" + (f": {message}" if message else ""))
+        return IssueResult(IssueAction.FAILED, error=f"GitHub answered {exc.status}" + (f": {message}" if message else ""))
     except Exception as exc:  # network trouble: the run goes on, the next run tries again
-        return IssueResult("failed", error=f"{type(exc).__name__}: could not reach the GitHub API at {api_url}")
+        return IssueResult(IssueAction.FAILED, error=f"{type(exc).__name__}: could not reach the GitHub API at {api_url}")
     finally:
         client.close()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from checks.model import Observation
 from reports.store import Store
 from reports.verdicts import LinkSnapshot, LinkVerdict, Transition, link_snapshot, link_verdict, verdict_transitions
+from reports.vocabulary import ConfirmRule
 
 FACT_RUNS = 14  # runs looked back through for the last known facts of a link
 VERDICT_DAYS = 90  # history the verdict reads (its longest uptime window)
@@ -34,8 +35,9 @@ def _recent_runs(store: Store, run_id: int) -> list[int]:
 
 def link_snapshots(store: Store, run_id: int, urls: Sequence[str],
                    observed: Mapping[int, Mapping[str, Observation]] | None = None,
-                   verdicts: Mapping[str, LinkVerdict] | None = None) -> dict[str, LinkSnapshot]:
-    """Each link as of ``run_id``: its verdict from the history, its facts from recent runs.
+                   verdicts: Mapping[str, LinkVerdict] | None = None, *,
+                   rule: ConfirmRule = ConfirmRule()) -> dict[str, LinkSnapshot]:
+    """Each link as of ``run_id``: its verdict from the history (judged by ``rule``), its facts from recent runs.
 
     ``observed`` may hold observations of recent runs already read, and ``verdicts`` the links'
     verdicts as of ``run_id``: on a large history reading and judging them is most of the work,
@@ -45,7 +47,7 @@ def link_snapshots(store: Store, run_id: int, urls: Sequence[str],
         run = store.run(run_id)
         since = (datetime.fromisoformat(run.started_at) - timedelta(days=VERDICT_DAYS)).isoformat()
         histories = store.link_histories(urls, since, run_id)
-        verdicts = {url: link_verdict(histories.get(url, [])) for url in urls}
+        verdicts = {url: link_verdict(histories.get(url, []), rule=rule) for url in urls}
     recent = _recent_runs(store, run_id)
     missing = [rid for rid in recent if observed is None or rid not in observed]
     observed = {**(observed or {}), **(store.observations_of_runs(missing) if missing else {})}
@@ -55,16 +57,18 @@ def link_snapshots(store: Store, run_id: int, urls: Sequence[str],
 
 def compare_runs(store: Store, before_run: int | None, run_id: int,
                  observed: Mapping[int, Mapping[str, Observation]] | None = None,
-                 verdicts: Mapping[str, LinkVerdict] | None = None) -> Comparison:
+                 verdicts: Mapping[str, LinkVerdict] | None = None, *,
+                 rule: ConfirmRule = ConfirmRule()) -> Comparison:
     """Transitions of the links ``run_id`` checked, from ``before_run`` (None: nothing to compare with).
 
-    ``observed`` and ``verdicts`` (of ``run_id``'s links, as of it): what the caller already has.
+    ``observed`` and ``verdicts`` (of ``run_id``'s links, as of it, judged by ``rule``): what the caller
+    already has. ``rule`` judges the verdicts this function works out itself.
     """
     runs = sorted(set(_recent_runs(store, run_id)) | (set(_recent_runs(store, before_run)) if before_run else set()))
     missing = [rid for rid in runs if observed is None or rid not in observed]
     observed = {**(observed or {}), **(store.observations_of_runs(missing) if missing else {})}
     urls = list(observed[run_id])
-    after = link_snapshots(store, run_id, urls, observed, verdicts)
+    after = link_snapshots(store, run_id, urls, observed, verdicts, rule=rule)
     if before_run is None:
         return Comparison([], after)
-    return Comparison(verdict_transitions(link_snapshots(store, before_run, urls, observed), after), after)
+    return Comparison(verdict_transitions(link_snapshots(store, before_run, urls, observed, rule=rule), after), after)

@@ -9,59 +9,25 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 from checks.facts import Facts, HubFacts, RepoFacts
 from checks.model import LinkKind, Observation, State
 from checks.urls import classify
+from reports.vocabulary import (  # noqa: F401  (Outcome and its tables are re-exported from here for now)
+    ALERTED_CHANGES, AVAILABLE, CODE_ORDER, DATA_ORDER, FACETS, INFORMATIONAL_CHANGES, MISSING, Change, ConfirmRule, Facet,
+    Grade, Outcome, Verdict,
+)
 
 CODE_KINDS = frozenset({LinkKind.GITHUB_REPO.value, LinkKind.GITHUB_PATH.value, LinkKind.GIST.value})
 DATA_KINDS = frozenset({LinkKind.HF_MODEL.value, LinkKind.HF_DATASET.value})
 DEMO_KINDS = frozenset({LinkKind.HF_SPACE.value})
 
 
-class Outcome(StrEnum):
-    """What a reader can get of one facet of a paper (its code, data, models or demo) right now.
-
-    One word per paper and facet, from the best of its links. The first seven are *available*:
-    the artifact is there to take today, however long ago it was last touched; activity (active,
-    quiet, stale, archived) is a fact beside that, never a reason to call code "not working".
-    """
-
-    ACTIVE = "active"  # a repository with code, committed to in the last 90 days
-    QUIET = "quiet"  # ... in the last year
-    STALE = "stale"  # ... not for over a year: the code is still there
-    ARCHIVED = "archived"  # read-only on GitHub: the code is still there
-    REACHABLE = "reachable"  # code that answers, whose activity is not known (a page, a repository without dates)
-    AVAILABLE = "available"  # data, a model or a demo that answers, open to all
-    GATED = "gated"  # on the Hub behind an access request
-    PLACEHOLDER = "placeholder"  # a repository with no code in it (empty, or a README only)
-    PROMISED = "promised"  # ... and the abstract or its README says the code is coming
-    UNKNOWN = "unknown"  # nothing could be told: not checked, or our check failed (offline, rate limit)
-    FAILING = "failing"  # the server errs or refuses (5xx, 403, a Space that does not build): maybe transient
-    DEAD = "dead"  # the server says it is gone
-    NONE = "none linked"
-
-    @property
-    def available(self) -> bool:
-        return self in AVAILABLE
-
-
-AVAILABLE = frozenset({Outcome.ACTIVE, Outcome.QUIET, Outcome.STALE, Outcome.ARCHIVED, Outcome.REACHABLE,
-                       Outcome.AVAILABLE, Outcome.GATED})
-MISSING = frozenset({Outcome.DEAD, Outcome.PLACEHOLDER, Outcome.PROMISED})  # the artifact is gone or never came
-# Best first: a facet's word is the best outcome among its links; the same order splits the headline.
-CODE_ORDER = (Outcome.ACTIVE, Outcome.QUIET, Outcome.STALE, Outcome.ARCHIVED, Outcome.REACHABLE, Outcome.PLACEHOLDER,
-              Outcome.PROMISED, Outcome.UNKNOWN, Outcome.FAILING, Outcome.DEAD)
-DATA_ORDER = (Outcome.AVAILABLE, Outcome.GATED, Outcome.UNKNOWN, Outcome.FAILING, Outcome.DEAD)
-FACETS = ("code", "data", "models", "demo")
-
-
 def facet_order(facet: str) -> tuple[Outcome, ...]:
     """The outcomes a facet can have, best first."""
-    return CODE_ORDER if facet == "code" else DATA_ORDER
+    return Facet(facet).order
 
 
 @dataclass(frozen=True)
@@ -86,29 +52,31 @@ class PaperVerdict:
     data: str
     demo: str
     explanation: str
-    artifacts: str = "none linked"
+    artifacts: str = Grade.NONE.value
 
 
-def artifacts_grade(outcomes: Sequence[str]) -> str:
+def artifacts_grade(outcomes: Sequence[str]) -> Grade:
     """One word for the paper from its facets' outcomes (code, data, demo)."""
     linked = [word for word in outcomes if word != Outcome.NONE]
     if not linked:
-        return "none linked"
+        return Grade.NONE
     available = [word for word in linked if word in AVAILABLE]
     if len(available) == len(linked):
-        return "available"
+        return Grade.AVAILABLE
     if available:
-        return "partial"
-    return "unavailable" if any(word in MISSING for word in linked) else "unknown"
+        return Grade.PARTIAL
+    return Grade.UNAVAILABLE if any(word in MISSING for word in linked) else Grade.UNKNOWN
 
 
-def _facet_of(link: CitedObservation) -> str | None:
+def _facet_of(link: CitedObservation) -> Facet | None:
+    """The facet the verdict judges a link under, by its kind or its claim (a claim word of checks.claims);
+    models count as data here (the report splits them out)."""
     if link.kind in CODE_KINDS or link.claim == "code":
-        return "code"
+        return Facet.CODE
     if link.kind in DATA_KINDS or link.claim in ("data", "model"):
-        return "data"
+        return Facet.DATA
     if link.kind in DEMO_KINDS or link.claim == "demo":
-        return "demo"
+        return Facet.DEMO
     return None
 
 
@@ -171,32 +139,33 @@ def _best(outcomes: Sequence[tuple[Outcome, str]], order: Sequence[Outcome]) -> 
 
 
 def paper_verdict(links: Sequence[CitedObservation], claims_without_url: Sequence[str] = ()) -> PaperVerdict:
-    facets: dict[str, list[CitedObservation]] = {"code": [], "data": [], "demo": []}
+    judged = (Facet.CODE, Facet.DATA, Facet.DEMO)
+    facets: dict[Facet, list[CitedObservation]] = {facet: [] for facet in judged}
     for link in links:
         facet = _facet_of(link)
         if facet:
             facets[facet].append(link)
-    code = _best([code_outcome(link) for link in facets["code"]], CODE_ORDER)
-    data = _best([data_outcome(link) for link in facets["data"]], DATA_ORDER)
-    demo = _best([demo_outcome(link) for link in facets["demo"]], DATA_ORDER)
+    code = _best([code_outcome(link) for link in facets[Facet.CODE]], CODE_ORDER)
+    data = _best([data_outcome(link) for link in facets[Facet.DATA]], DATA_ORDER)
+    demo = _best([demo_outcome(link) for link in facets[Facet.DEMO]], DATA_ORDER)
     parts = []
-    for name, best in (("code", code), ("data", data), ("demo", demo)):
+    for facet, best in zip(judged, (code, data, demo)):
         if best:
-            parts.append(f"{name}: {best[1]}")
-    if not code and "code" in claims_without_url:
+            parts.append(f"{facet}: {best[1]}")
+    if not code and "code" in claims_without_url:  # a claim word (checks.claims)
         parts.append("code: claimed available, but no link given")
     words = [best[0].value if best else Outcome.NONE.value for best in (code, data, demo)]
     return PaperVerdict(
         code=words[0], data=words[1], demo=words[2],
         explanation="; ".join(parts) if parts else "no code, data or demo link",
-        artifacts=artifacts_grade(words),
+        artifacts=artifacts_grade(words).value,
     )
 
 
 # --- link verdicts across runs ----------------------------------------------------------------
 
-CONFIRM_RUNS = 2  # K: failing runs with the server's own "gone" before a link is called dead
-CONFIRM_HOURS = 20.0  # T: ... spanning at least this long, so one bad afternoon is not a death
+CONFIRM_RUNS = ConfirmRule().runs  # the default rule's K and T (reports.vocabulary.ConfirmRule)
+CONFIRM_HOURS = ConfirmRule().hours
 _UP = (State.ALIVE, State.MOVED)
 _FAILING = (State.DEAD, State.ERROR, State.BLOCKED)
 
@@ -205,26 +174,26 @@ _FAILING = (State.DEAD, State.ERROR, State.BLOCKED)
 class LinkVerdict:
     """What the history says about a link: healthy, degraded (failing, unconfirmed), dead, recovered."""
 
-    status: str
+    status: Verdict
     dead_since: str | None
     last_alive: str | None
     uptime: dict[str, float | None]  # "7d", "30d", "90d": share of known checks that found the link up
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "dead_since": self.dead_since, "last_alive": self.last_alive, "uptime": self.uptime}
+        return {"status": self.status.value, "dead_since": self.dead_since, "last_alive": self.last_alive, "uptime": self.uptime}
 
 
-def _confirmed_death(streak: Sequence[tuple[datetime, State]], k: int, hours: float) -> datetime | None:
-    """When a failing streak holds k "gone" answers spanning the hours, the first of them; else None."""
+def _confirmed_death(streak: Sequence[tuple[datetime, State]], rule: ConfirmRule) -> datetime | None:
+    """When a failing streak holds the rule's "gone" answers spanning its hours, the first of them; else None."""
     deaths = [when for when, state in streak if state is State.DEAD]
-    if len(deaths) >= k and (streak[-1][0] - deaths[0]) >= timedelta(hours=hours):
+    if len(deaths) >= rule.runs and (streak[-1][0] - deaths[0]) >= timedelta(hours=rule.hours):
         return deaths[0]
     return None
 
 
-def link_verdict(history: Sequence[tuple[datetime, State]], now: datetime | None = None,
-                 k: int = CONFIRM_RUNS, hours: float = CONFIRM_HOURS) -> LinkVerdict:
-    """Judge a link from its observations, oldest first.
+def link_verdict(history: Sequence[tuple[datetime, State]], now: datetime | None = None, *,
+                 rule: ConfirmRule = ConfirmRule()) -> LinkVerdict:
+    """Judge a link from its observations, oldest first; ``rule`` says when failing runs confirm a death.
 
     ``unknown`` and ``skipped`` say nothing about the link and are passed over; ``error`` and
     ``blocked`` keep a failing streak going but never confirm a death on their own.
@@ -238,32 +207,27 @@ def link_verdict(history: Sequence[tuple[datetime, State]], now: datetime | None
         uptime[label] = round(100.0 * sum(state in _UP for state in window) / len(window), 1) if window else None
     last_alive = next((when.isoformat() for when, state in reversed(known) if state in _UP), None)
     if not known:
-        return LinkVerdict("unchecked", None, None, uptime)
+        return LinkVerdict(Verdict.UNCHECKED, None, None, uptime)
     streak: list[tuple[datetime, State]] = []
     for when, state in reversed(known):
         if state not in _FAILING:
             break
         streak.insert(0, (when, state))
     if streak:
-        dead_since = _confirmed_death(streak, k, hours)
+        dead_since = _confirmed_death(streak, rule)
         if dead_since:
-            return LinkVerdict("dead", dead_since.isoformat(), last_alive, uptime)
-        return LinkVerdict("degraded", None, last_alive, uptime)
+            return LinkVerdict(Verdict.DEAD, dead_since.isoformat(), last_alive, uptime)
+        return LinkVerdict(Verdict.DEGRADED, None, last_alive, uptime)
     previous_streak: list[tuple[datetime, State]] = []
     for when, state in reversed(known[:-1]):
         if state not in _FAILING:
             break
         previous_streak.insert(0, (when, state))
-    recovered = bool(previous_streak) and _confirmed_death(previous_streak, k, hours) is not None
-    return LinkVerdict("recovered" if recovered else "healthy", None, last_alive, uptime)
+    recovered = bool(previous_streak) and _confirmed_death(previous_streak, rule) is not None
+    return LinkVerdict(Verdict.RECOVERED if recovered else Verdict.HEALTHY, None, last_alive, uptime)
 
 
 # --- verdict transitions between two runs -----------------------------------------------------
-
-# Changes worth a message; the others are shown in the report only.
-ALERTED_CHANGES = ("newly dead", "recovered", "moved", "archived", "promise fulfilled")
-INFORMATIONAL_CHANGES = ("degraded", "healthy again")
-
 
 @dataclass(frozen=True)
 class LinkSnapshot:
@@ -347,9 +311,9 @@ class Transition:
     """One link's change between two runs, in the words a reader (or an alert) uses."""
 
     url: str
-    change: str  # ALERTED_CHANGES or INFORMATIONAL_CHANGES
-    verdict_from: str
-    verdict_to: str
+    change: Change
+    verdict_from: Verdict
+    verdict_to: Verdict
     state: str | None  # what the latest check that could tell found
     reason: str
     suggested_url: str | None = None
@@ -357,31 +321,31 @@ class Transition:
 
     @property
     def alert(self) -> bool:
-        return self.change in ALERTED_CHANGES
+        return self.change.alerted
 
     def to_dict(self) -> dict[str, Any]:
-        return {"url": self.url, "change": self.change, "from": self.verdict_from, "to": self.verdict_to,
+        return {"url": self.url, "change": self.change.value, "from": self.verdict_from.value, "to": self.verdict_to.value,
                 "state": self.state, "reason": self.reason, "suggested_url": self.suggested_url,
                 "dead_since": self.dead_since, "alert": self.alert}
 
 
-def _change(then: LinkSnapshot, now: LinkSnapshot) -> str | None:
+def _change(then: LinkSnapshot, now: LinkSnapshot) -> Change | None:
     """The one change that matters most: death and recovery first, then what a reader must update."""
     was, now_is = then.verdict.status, now.verdict.status
-    if now_is == "dead" and was != "dead":
-        return "newly dead"
-    if was == "dead" and now_is in ("recovered", "healthy"):
-        return "recovered"
+    if now_is is Verdict.DEAD and was is not Verdict.DEAD:
+        return Change.NEWLY_DEAD
+    if was is Verdict.DEAD and now_is in (Verdict.RECOVERED, Verdict.HEALTHY):
+        return Change.RECOVERED
     if now.moved_to and place_key(now.moved_to) not in then.moved_targets:
-        return "moved"  # once per new place: another spelling of a known one, or a run that only saw the page, is not news
+        return Change.MOVED  # once per new place: another spelling of a known one, or a run that only saw the page, is not news
     if now.archived and then.archived is False:
-        return "archived"
+        return Change.ARCHIVED
     if now.has_code and then.has_code is False:
-        return "promise fulfilled"
-    if now_is == "degraded" and was != "degraded":
-        return "degraded"
-    if was == "degraded" and now_is in ("healthy", "recovered"):
-        return "healthy again"
+        return Change.PROMISE_FULFILLED
+    if now_is is Verdict.DEGRADED and was is not Verdict.DEGRADED:
+        return Change.DEGRADED
+    if was is Verdict.DEGRADED and now_is in (Verdict.HEALTHY, Verdict.RECOVERED):
+        return Change.HEALTHY_AGAIN
     return None
 
 

@@ -74,4 +74,4 @@ def hostile_report(tmp_path: Path) -> dict[str, Any]:
             store.record_papers(run, papers)
             store.record_observations(run, _observations(number))
             store.finish_run(run, status="completed", offline=False, notes=[NOTE])
-        return build_report(store, run)
+        return build_report(store, run).to_dict()  # the document, as report.json has it

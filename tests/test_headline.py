@@ -122,7 +122,7 @@ def history(tmp_path: Path) -> tuple[Store, int]:
 
 def test_stale_and_archived_code_is_available_and_activity_only_splits_it(history: tuple[Store, int]) -> None:
     store, run = history
-    report = build_report(store, run)
+    report = build_report(store, run).to_dict()  # the report.json document
     code = report["summary"]["facets"]["code"]
     # 10 papers link code; the active, the stale (cited by three papers) and the archived repository have it there
     assert code == {"linked": 10, "available": 5,
@@ -144,7 +144,7 @@ def test_stale_and_archived_code_is_available_and_activity_only_splits_it(histor
 
 def test_the_papers_table_leads_with_problems_and_folds_papers_without_links(history: tuple[Store, int]) -> None:
     store, run = history
-    report = build_report(store, run)
+    report = build_report(store, run).to_dict()  # the report.json document
     needs = {p["id"]: p["attention"] for p in report["papers"]}
     assert needs == {"p-lost": "newly dead", "p-gone": "dead", "p-partial": "degraded", "p-empty": "placeholder",
                      "p-soon": "promised", "p-half": "partial", "p-unknown": "unknown", "p-active": "available", "p-stale": "available",
@@ -165,7 +165,7 @@ def test_the_papers_table_leads_with_problems_and_folds_papers_without_links(his
 
 def test_summary_json_and_digest_use_the_pages_words_and_numbers(history: tuple[Store, int], tmp_path: Path) -> None:
     store, run = history
-    report = build_report(store, run)
+    report = build_report(store, run).to_dict()  # the report.json document
     paths = write_report(report, tmp_path / "out")
     line = headline(figures_of(report["summary"]))
     assert line == ("code available for 5 of 10 papers linking code (50 %); "

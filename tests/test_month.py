@@ -156,7 +156,7 @@ def test_a_month_of_runs_alerts_every_real_death_once_and_nothing_false(
         flaky_answers = sum(1 for r in sim.request_log() if r.status in (502, 503, 504))
         store = Store.open(month.db)
         log = AlertLog(store.engine).entries()
-        report = build_report(store, len(RUN_TIMES))
+        report = build_report(store, len(RUN_TIMES)).to_dict()
         store.close()
 
     # the alert log, exactly: what each run decided, and which links each digest named

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import csv
+import gzip
 import hashlib
 import io
+import json
 import re
+import sqlite3
 import stat
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,6 +24,7 @@ from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from reports.markdown import md_text
 from reports.report import build_report, display, render_html, strip_segments, write_report
 from reports.store import Store
+from reports.vocabulary import ConfirmRule
 
 EVIL_TITLE = '<script>alert("title")</script> A paper'
 EVIL_LINK = Link(url="javascript:alert(1)", normalized="javascript:alert(1)", kind=LinkKind.PROJECT)
@@ -39,7 +43,7 @@ def make_report(tmp_path: Path) -> dict:
                     facts=facts_from_dict("http", {"description": "<b>bold</b>", "latest_release": {"tag": "v1", "prerelease": False}})),
     ])
     store.finish_run(run, status="completed", offline=False, notes=[])
-    return build_report(store, run)
+    return build_report(store, run).to_dict()  # the report.json document
 
 
 class _Page(HTMLParser):
@@ -211,3 +215,27 @@ def test_a_paper_page_link_shows_the_hub_artifacts_citing_the_paper(tmp_path: Pa
                      "https://huggingface.co/lab/m4", "https://huggingface.co/datasets/lab/data"]
     assert "<script>alert(1)" not in html and not any("javascript:" in href for href in page.hrefs)
     assert "discovery incomplete" in page.text and "lab/m5" not in page.text  # the lists are not dumped as evidence
+
+
+DEMO = Path(__file__).parent / "data" / "demo-report"
+
+
+def test_the_demo_history_gives_the_report_json_and_csv_it_gave_before_the_typed_report(tmp_path: Path) -> None:
+    """``./dev demo``'s history (its two runs, as a SQL dump) and the report.json and links.csv the
+    untyped report wrote for its second run: the typed report writes the same bytes, plus
+    ``run.confirm_rule`` (generated_at set aside: it is the time of writing)."""
+    db = tmp_path / "demo.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(gzip.decompress((DEMO / "history.sql.gz").read_bytes()).decode("utf-8"))
+    conn.close()
+    store = Store.open(str(db))
+    try:
+        paths = write_report(build_report(store, 2), tmp_path / "out")
+    finally:
+        store.close()
+    document = json.loads(paths.json.read_text(encoding="utf-8"))
+    assert document["run"].pop("confirm_rule") == {"runs": 2, "hours": 20.0, "sentence": ConfirmRule().sentence()}
+    document["generated_at"] = "FIXED"
+    before = gzip.decompress((DEMO / "report-run2.json.gz").read_bytes()).decode("utf-8")
+    assert json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n" == before
+    assert paths.csv.read_bytes() == gzip.decompress((DEMO / "links-run2.csv.gz").read_bytes())
