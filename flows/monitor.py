@@ -9,27 +9,23 @@ how many links are unknown. Only a store or report that cannot be written fails 
 
 from __future__ import annotations
 
-import hashlib
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
-from prefect.blocks.system import Secret
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy.exc import SQLAlchemyError
 
 from checks.daily import daily_papers, is_daily_source
 from checks.extract import read_papers
-from checks.facts import Facts
-from checks.model import Observation, Paper
+from checks.model import Paper
 from checks.plan import plan_checks
 from checks.settings import CheckSettings
 from flows.batches import check_links, completed_state, untraversed
+from flows.run_tasks import load_token_secret, mark_failed, record_observations, start_run, stored_metadata
 from flows.notify import SENDERS, run_alert_settings
 from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
 from reports.alerts import process_run
@@ -38,6 +34,7 @@ from reports.headline import figures_of, first_line
 from reports.report import build_report, write_report
 from reports.retention import DEFAULT_KEEP_DAYS
 from reports.store import Store, StoreError
+from reports.vocabulary import ConfirmRule
 
 
 @task(name="extract papers", cache_policy=NO_CACHE)
@@ -61,40 +58,12 @@ def extract_papers(sources: Sequence[str], settings: CheckSettings,
     return papers, readings
 
 
-def source_digest(sources: Sequence[str]) -> str:
-    digest = hashlib.sha256()
-    for source in sources:
-        if source != "-" and not is_daily_source(source):
-            digest.update(Path(source).read_bytes())
-    return digest.hexdigest()
-
-
-@task(name="start run", cache_policy=NO_CACHE)
-def start_run(db: str, sources: Sequence[str], papers: Sequence[Paper], flow_run_id: str | None,
-              readings: Sequence[dict[str, Any]] = ()) -> int:
-    """The run row, its owner, its papers and how its inputs were read in one transaction: never a
-    run without its watched set."""
-    with Store.open(db) as store:
-        return store.start_run(list(sources), source_digest(sources), flow_run_id, watched=papers, readings=readings)
-
-
-@task(name="load stored repository metadata", cache_policy=NO_CACHE)
-def stored_metadata(db: str, urls: Sequence[str]) -> dict[str, Facts]:
-    with Store.open(db) as store:
-        return store.latest_details(urls)
-
-
-@task(name="record observations", cache_policy=NO_CACHE)
-def record_observations(db: str, run_id: int, observations: Sequence[Observation]) -> int:
-    with Store.open(db) as store:
-        return store.record_observations(run_id, observations)
-
-
 @task(name="finish run and write report", cache_policy=NO_CACHE)
-def finish_and_report(db: str, run_id: int, out: str, offline: bool, notes: Sequence[str]) -> dict[str, Any]:
+def finish_and_report(db: str, run_id: int, out: str, offline: bool, notes: Sequence[str],
+                      rule: ConfirmRule = ConfirmRule()) -> dict[str, Any]:
     with Store.open(db) as store:
         store.finish_run(run_id, status="completed", offline=offline, notes=notes)
-        report = build_report(store, run_id)
+        report = build_report(store, run_id, rule=rule)
     paths = write_report(report, out)
     return {"run_id": run_id, "html": str(paths.html), "json": str(paths.json), "summary": report.summary.to_dict(),
             "changes": [change.to_dict() for change in report.changes], "offline": offline, "notes": list(notes)}
@@ -120,7 +89,8 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
             settings: dict[str, Any] | None = None, input_format: str | None = None,
             github_token_secret: str | None = None, keep_days: int = DEFAULT_KEEP_DAYS,
             notify: list[str] | None = None, alerts: dict[str, Any] | None = None,
-            shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT) -> dict[str, Any]:
+            shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
+            confirm_runs: int = ConfirmRule().runs, confirm_hours: float = ConfirmRule().hours) -> dict[str, Any]:
     """``settings`` is ``CheckSettings.to_dict()``. Tokens come from the environment, or from the
     Prefect Secret block named by ``github_token_secret``; never from parameters. Observations
     older than ``keep_days`` are rolled into daily summaries once the report is written.
@@ -131,8 +101,12 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
 
     ``shards`` above 1 splits the checking into that many child flow runs of ``shard_deployment``
     (by host and by API), which the workers of its work pool take as they have free slots; the history
-    database must then be one all those workers reach (PostgreSQL across machines)."""
+    database must then be one all those workers reach (PostgreSQL across machines).
+
+    ``confirm_runs`` and ``confirm_hours`` are the rule that calls a failing link dead
+    (``reports.vocabulary.ConfirmRule``, the config file's ``[verdicts]``): the report and the alerts judge by it."""
     logger = get_run_logger()
+    rule = ConfirmRule(runs=confirm_runs, hours=confirm_hours)
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
     if github_token_secret and not check_settings.github_token():
         load_token_secret(github_token_secret, check_settings.github_token_env)
@@ -141,26 +115,26 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     run_id = start_run(db, sources, untraversed(papers), flow_run.get_id(), readings)
     try:
         result = _check_record_report(db, run_id, out, papers, check_settings, shards=shards,
-                                      shard_deployment=shard_deployment, github_token_secret=github_token_secret)
+                                      shard_deployment=shard_deployment, github_token_secret=github_token_secret, rule=rule)
     except BaseException:
         mark_failed(db, run_id)
         raise
     _publish_artifacts(result)
     logger.info("run %d: report written to %s", run_id, result["html"])
-    result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings, first_line(figures_of(result["summary"])))
+    result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings, first_line(figures_of(result["summary"])), rule)
     prune_history(db, keep_days)
     return completed_state(result)
 
 
 @task(name="send alerts", cache_policy=NO_CACHE)
 def send_alerts(db: str, run_id: int, notify: list[str] | None, alerts: dict[str, Any] | None,
-                settings: CheckSettings, headline: str | None = None) -> dict[str, Any] | None:
+                settings: CheckSettings, headline: str | None = None, rule: ConfirmRule = ConfirmRule()) -> dict[str, Any] | None:
     """One digest for the run's verdict changes (and the tracking issue); None when no alert is configured."""
     alert_settings = run_alert_settings(notify, alerts)
     if not alert_settings.enabled:
         return None
     outcome = process_run(db, run_id, alert_settings, github_api_url=settings.github_api_url,
-                          github_token=settings.github_token(), headline=headline, senders=SENDERS)
+                          github_token=settings.github_token(), headline=headline, senders=SENDERS, rule=rule)
     summary = outcome.to_dict()
     failed = [d["channel"] for d in summary["deliveries"] if not d["ok"]]
     get_run_logger().info("run %d alerts: %s%s%s", run_id, outcome.outcome,
@@ -170,10 +144,10 @@ def send_alerts(db: str, run_id: int, notify: list[str] | None, alerts: dict[str
 
 
 def _alerts_step(db: str, run_id: int, notify: list[str] | None, alerts: dict[str, Any] | None,
-                 settings: CheckSettings, headline: str | None = None) -> dict[str, Any] | None:
+                 settings: CheckSettings, headline: str | None = None, rule: ConfirmRule = ConfirmRule()) -> dict[str, Any] | None:
     """The report is written: an alert that cannot be sent is a warning, never a failed run."""
     try:
-        return send_alerts(db, run_id, notify, alerts, settings, headline)
+        return send_alerts(db, run_id, notify, alerts, settings, headline, rule)
     except Exception as exc:
         get_run_logger().warning("run %d: alerts not sent (%s)", run_id, type(exc).__name__)
         return {"run_id": run_id, "outcome": "failed", "error": type(exc).__name__}
@@ -195,30 +169,9 @@ def prune_history(db: str, keep_days: int) -> None:
                     pruned.cutoff[:10])
 
 
-def load_token_secret(block_name: str, env_var: str) -> None:
-    """Put a Prefect Secret block's token where the checkers read tokens, for this run's process only."""
-    os.environ[env_var] = Secret.load(block_name, _sync=True).get()
-
-
-def mark_failed(db: str, run_id: int) -> None:
-    """Label the run as it ended; called while its exception propagates, which this never replaces.
-
-    Ctrl-C (KeyboardInterrupt) or a SystemExit is ``interrupted``; any other exception ``failed``.
-    """
-    exc = sys.exc_info()[1]
-    stopped = isinstance(exc, (KeyboardInterrupt, SystemExit))
-    why = f" ({type(exc).__name__})" if exc is not None else ""
-    try:
-        with Store.open(db) as store:
-            store.finish_run(run_id, status="interrupted" if stopped else "failed", offline=False,
-                             notes=[f"the run {'was interrupted' if stopped else 'failed'}{why} before its report was written"])
-    except StoreError as error:
-        get_run_logger().warning("run %d could not be marked as ended: %s", run_id, error)
-
-
 def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper], check_settings: CheckSettings, *,
                          shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
-                         github_token_secret: str | None = None) -> dict[str, Any]:
+                         github_token_secret: str | None = None, rule: ConfirmRule = ConfirmRule()) -> dict[str, Any]:
     logger = get_run_logger()
     plan = plan_checks(papers)
     logger.info("run %d: %d unique links (%d web pages, %d GitHub repositories, %d Hugging Face artifacts)",
@@ -230,4 +183,4 @@ def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper]
         previous = stored_metadata(db, untraversed([link.normalized for link in plan.github]))
         outcome = check_links(plan, check_settings, previous)
     record_observations(db, run_id, untraversed(outcome.observations))
-    return finish_and_report(db, run_id, out, outcome.offline, outcome.notes)
+    return finish_and_report(db, run_id, out, outcome.offline, outcome.notes, rule)

@@ -1,7 +1,8 @@
 """paperwatch's settings, assembled: one pydantic-settings model, ``PaperwatchSettings``.
 
 Each part's settings live beside the part that uses them (``checks.settings.CheckSettings``,
-``reports.alerts.AlertSettings``, the verdict rule here until reports take it as a value); this
+``reports.alerts.AlertSettings``, the verdict rule ``[verdicts]`` here, handed to the reports as a
+``reports.vocabulary.ConfirmRule``); this
 module reads them from, lowest first: the defaults, ``paperwatch.toml`` in the current directory
 (or ``[tool.paperwatch]`` in ``pyproject.toml``, or ``--config FILE``), the environment users know
 (``GITHUB_API_URL``, ``HF_ENDPOINT``), then the command line. Notify targets add up instead:
@@ -50,6 +51,7 @@ from flows.notify import NOTIFY_ENV, SENDERS, environment_targets
 from reports.alerts import AlertSettings
 from reports.delivery import NAMED_TARGET
 from reports.verdicts import CONFIRM_HOURS, CONFIRM_RUNS
+from reports.vocabulary import ConfirmRule
 
 CONFIG_NAMES = ("paperwatch.toml",)
 APP_TABLES = ("alerts", "verdicts")  # the file's tables that are not the checks'; ``notify`` is the alerts' too
@@ -69,6 +71,11 @@ class VerdictSettings(BaseModel):
 
     confirm_runs: PositiveInt = CONFIRM_RUNS
     confirm_hours: Hours = CONFIRM_HOURS
+
+    @property
+    def rule(self) -> ConfirmRule:
+        """The rule as the reports take it."""
+        return ConfirmRule(runs=self.confirm_runs, hours=self.confirm_hours)
 
 
 Found = tuple[Path, dict[str, Any]]  # a config file and its paperwatch settings

@@ -31,6 +31,7 @@ from checks.settings import CheckSettings
 from flows import shard_results
 from flows.batch_plan import BATCH_SIZE, CheckedBatch, CheckOutcome, by_host, chunks, page_links, plan_batches
 from flows.batches import RunProgress, check_links, merge, run_batches, unchecked, untraversed
+from flows.run_tasks import load_token_secret, stored_metadata
 
 SHARD_DEPLOYMENT = "check-shard/paperwatch-shard"
 SHARD_TIMEOUT = 6 * 3600  # seconds the parent waits for its children before calling their links unknown
@@ -96,8 +97,6 @@ def check_shard(db: str, run_id: int, shard: int, work: dict[str, list[dict[str,
         settings: ``CheckSettings.to_dict()`` of the parent; tokens come from this worker's environment.
         github_token_secret: Name of a Prefect Secret block with the GitHub token, if the environment has none.
     """
-    from flows.monitor import load_token_secret, stored_metadata
-
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
     if github_token_secret and not check_settings.github_token():
         load_token_secret(github_token_secret, check_settings.github_token_env)
@@ -126,8 +125,6 @@ def check_in_shards(plan: CheckPlan, count: int, db: str, run_id: int, settings:
     its links in its own batch tasks instead, and says so."""
     logger = get_run_logger()
     if not _deployed(deployment):
-        from flows.monitor import stored_metadata
-
         logger.warning("deployment %s not found: checking in this run's own tasks instead of %d shards", deployment, count)
         outcome = check_links(plan, settings, stored_metadata(db, untraversed([link.normalized for link in plan.github])))
         outcome.notes.insert(0, f"not sharded: the deployment {deployment} was not found")

@@ -162,3 +162,30 @@ def test_with_no_network_nothing_is_called_dead(prefect_api: None, tmp_path: Pat
     assert report["summary"]["by_state"]["unknown"] == 11
     assert report["summary"]["by_state"]["dead"] == 0
     assert "could not reach the web" in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_the_config_files_verdict_rule_decides_when_a_link_is_dead(prefect_api: None, sim: SimulatedWeb, tmp_path: Path) -> None:
+    """``[verdicts]`` reaches the report: with the default rule one 404 is only degraded; with
+    ``confirm_runs = 1`` and ``confirm_hours = 0`` the same first run calls it dead, and says so."""
+    from click.testing import CliRunner
+
+    from flows.cli import main
+    from reports.vocabulary import ConfirmRule
+
+    remap = ", ".join(json.dumps(rule) for rule in sim.remap_rules)
+    common = f'github_api_url = "{sim.github_api_url}"\nhf_endpoint = "{sim.hf_endpoint}"\nremap = [{remap}]\nretries = 0\n'
+    verdicts = {}
+    for name, table in (("default", ""), ("strict", "\n[verdicts]\nconfirm_runs = 1\nconfirm_hours = 0\n")):
+        config = tmp_path / f"{name}.toml"
+        config.write_text(common + table, encoding="utf-8")
+        out = tmp_path / name
+        result = CliRunner().invoke(main, ["run", str(DATA / "e2e-papers.md"), "--config", str(config),
+                                           "--db", str(tmp_path / f"{name}.sqlite"), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        report = json.loads((out / "report.json").read_text())
+        verdicts[name] = (links_by_url(report)["https://gone.example.org/paper"]["verdict"]["status"],
+                          report["run"]["confirm_rule"]["runs"], (out / "index.html").read_text())
+    assert verdicts["default"][:2] == ("degraded", 2)
+    assert verdicts["strict"][:2] == ("dead", 1)
+    assert ConfirmRule(1, 0).sentence()[1:] in verdicts["strict"][2]  # the page starts it with a capital
+    assert ConfirmRule().sentence()[1:] in verdicts["default"][2]

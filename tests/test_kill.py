@@ -208,7 +208,7 @@ def test_two_runs_at_once_on_one_database_both_complete(
 
 
 def test_a_run_stopped_by_ctrl_c_is_interrupted_and_one_that_raised_is_failed(db: str) -> None:
-    from flows.monitor import mark_failed
+    from flows.run_tasks import mark_failed
 
     store = Store.open(db)
     stopped, broken = store.start_run(["a"]), store.start_run(["b"])
