@@ -34,7 +34,8 @@ from checks.readings import HOW, URL_LIST, Reading, Unread
 from checks.entry import Entry
 from checks.sources import READERS, SNIFF_BYTES, detect_format, entries_from_records
 from checks.text_stream import check_head, decode_chunks
-from checks.urls import arxiv_id, classify, find_urls
+from checks.link_kinds import arxiv_id, classify
+from checks.urls import find_urls
 
 FORMATS = tuple(READERS)
 

@@ -8,7 +8,7 @@ only counts as death when the run could reach the rest of the web (``checks.outa
 What a status means is ``checks.statuses``; what a host's redirect means, ``checks.redirects``
 with the host's rule (``checks.host_rules``).
 
-Over 400 lines because it is one object with one job, a run's requests: ``PageChecker``
+Size: over 400 lines because it is one object with one job, a run's requests: ``PageChecker``
 holds the client, the host gates, the retry loop and the redirect walk, which share its
 state (gates, trusted hosts, outage counters); cutting it would pass that state around.
 """

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from checks.model import State
 from reports.markdown import md_text, md_url, one_line
 from reports.store import RunRecord
-from reports.verdicts import ALERTED_CHANGES, Transition
-from reports.vocabulary import Change
+from reports.verdicts import Transition
+from reports.vocabulary import ALERTED_CHANGES, Change
 
 MOSTLY_UNKNOWN = 0.5  # a run with more than this share of its checked links unknown could not check
 REMINDER = "still dead"

@@ -14,11 +14,8 @@ from urllib.parse import urlsplit
 
 from checks.facts import Facts, HubFacts, RepoFacts
 from checks.model import LinkKind, Observation, State
-from checks.urls import classify
-from reports.vocabulary import (  # noqa: F401  (Outcome and its tables are re-exported from here for now)
-    ALERTED_CHANGES, AVAILABLE, CODE_ORDER, DATA_ORDER, FACETS, INFORMATIONAL_CHANGES, MISSING, Change, ConfirmRule, Facet,
-    Grade, Outcome, Verdict,
-)
+from checks.link_kinds import classify
+from reports.vocabulary import AVAILABLE, CODE_ORDER, DATA_ORDER, MISSING, Change, ConfirmRule, Facet, Grade, Outcome, Verdict
 
 CODE_KINDS = frozenset({LinkKind.GITHUB_REPO.value, LinkKind.GITHUB_PATH.value, LinkKind.GIST.value})
 DATA_KINDS = frozenset({LinkKind.HF_MODEL.value, LinkKind.HF_DATASET.value})
@@ -248,7 +245,7 @@ class LinkSnapshot:
 
 
 def place_key(url: str) -> str:
-    """Where a URL lives, for telling one move from another: its normalized form (``checks.urls``) with
+    """Where a URL lives, for telling one move from another: its normalized form (``checks.link_kinds``) with
     what never makes a different place dropped (scheme, ``www.``, a trailing slash, as for a trivial
     redirect hop) and GitHub owner and name in any case (GitHub resolves them case-insensitively)."""
     link = classify(url)

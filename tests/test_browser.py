@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from reports.headline import ATTENTION
 from reports.report import write_report
-from reports.verdicts import CODE_ORDER
+from reports.vocabulary import CODE_ORDER
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page

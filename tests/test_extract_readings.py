@@ -21,7 +21,8 @@ import checks.sources as sources
 from checks.errors import InputError, InputWarning
 from checks.extract import Reading, papers_from_records, read_papers, stream_text
 from checks.model import Paper
-from checks.urls import classify, find_urls
+from checks.link_kinds import classify
+from checks.urls import find_urls
 from flows.cli import main
 
 

@@ -19,7 +19,7 @@ from checks.github_page import is_repo_root, repo_page_facts, with_latest_commit
 from checks.http import check_pages
 from checks.model import Link, LinkKind, Observation, State
 from checks.settings import CheckSettings, RemapRule
-from checks.urls import classify
+from checks.link_kinds import classify
 from simweb import SimulatedWeb
 
 SCENARIO: dict[str, Any] = {

@@ -21,7 +21,7 @@ from checks.http import check_pages
 from checks.model import State
 from checks.settings import CheckSettings, RemapRule
 from checks.statuses import Service, state_for_status
-from checks.urls import classify
+from checks.link_kinds import classify
 from simweb import SimulatedWeb
 
 LANDING = "https://landing.example.org/paper"

@@ -22,7 +22,9 @@ from markdown_it import MarkdownIt
 from checks.facts import facts_from_dict
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from reports.markdown import md_text
-from reports.report import build_report, display, render_html, strip_segments, write_report
+from reports.dashboard import strip_segments
+from reports.link_facts import display
+from reports.report import build_report, render_html, write_report
 from reports.store import Store
 from reports.vocabulary import ConfirmRule
 

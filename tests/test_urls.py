@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from checks.model import LinkKind
-from checks.urls import classify, find_urls, normalize, trim_url
+from checks.link_kinds import classify, normalize
+from checks.urls import find_urls, trim_url
 
 
 def urls(text: str) -> list[str]:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from checks.errors import InputError
 from checks.extract import extract_links, format_papers, papers_from_text
 from checks.model import Paper
-from checks.urls import classify, find_urls, normalize
+from checks.link_kinds import classify, normalize
+from checks.urls import find_urls
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from checks.facts import facts_from_dict
 from checks.model import Observation, State
-from reports.verdicts import (CitedObservation, LinkSnapshot, Outcome, artifacts_grade, link_snapshot, link_verdict, paper_verdict,
+from reports.vocabulary import Outcome
+from reports.verdicts import (CitedObservation, LinkSnapshot, artifacts_grade, link_snapshot, link_verdict, paper_verdict,
                               verdict_transitions)
 
 
