@@ -180,7 +180,7 @@ def merge_page_and_api(page: Observation, api: Observation) -> Observation:
     GitHub's own answer through the API wins when there is one; when the API could not be
     asked (budget, network), the page's answer stands, with the last known metadata.
     """
-    page_facts = page.facts if page.state in (State.ALIVE, State.MOVED) else None
+    page_facts = page.facts if page.state.available else None
     api_facts = api.facts if isinstance(api.facts, RepoFacts) else RepoFacts()
     if api.state in (State.ALIVE, State.MOVED, State.DEAD):
         if not page_facts or api.state is State.DEAD:

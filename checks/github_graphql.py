@@ -29,6 +29,7 @@ from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
 from checks.ratelimits import github_limit, is_rate_limit
 from checks.repo_facts import activity_class, placeholder_facts, repo_observation, repo_web_url
+from checks.statuses import GRAPHQL_STATUS, Service, state_for_status
 
 BATCH_SIZE = 100
 SLOW_BATCH_SIZE = 50  # two connections each: 100 requests, 1 point
@@ -156,7 +157,7 @@ class GraphQLRepoChecker:
     def _with_slow_facts(self, observations: list[Observation], previous: Mapping[str, RepoFacts],
                          repositories: int) -> list[Observation]:
         """Refresh stale release counts and topics within the budget; every other repository keeps last run's."""
-        found = [o for o in observations if o.state in (State.ALIVE, State.MOVED) and _repo(o).full_name]
+        found = [o for o in observations if o.state.available and _repo(o).full_name]
         stale = [o for o in found if not slow_facts_current(_repo(o), previous.get(o.url))]
         stale.sort(key=lambda o: any((previous.get(o.url) or RepoFacts()).has(k) for k in SLOW_FACTS))  # never fetched first
         budget = max(MIN_POINTS, math.ceil(POINTS_PER_REPO * repositories)) - self.points
@@ -172,7 +173,7 @@ class GraphQLRepoChecker:
     @staticmethod
     def _keep_known_slow_facts(observation: Observation, before: RepoFacts | None) -> Observation:
         """Facts not refreshed this run (still current, or over budget) keep last run's values and their date."""
-        if before is None or _repo(observation).has("release_count") or observation.state not in (State.ALIVE, State.MOVED):
+        if before is None or _repo(observation).has("release_count") or not observation.state.available:
             return observation
         known = before.values()
         kept = {name: known[name] for name in SLOW_FACTS if name in known}
@@ -246,16 +247,13 @@ class GraphQLRepoChecker:
         if node is None:
             kind = (error or {}).get("type", "")
             message = (error or {}).get("message", "no data for this repository")
-            if kind == "NOT_FOUND":
-                return Observation(url=link.normalized, state=State.DEAD, checker="github",
-                                   reason="repository not found (GitHub GraphQL: NOT_FOUND)",
-                                   evidence=Evidence(status_code=404, final_url=repo_web_url(wanted), error=message, elapsed_ms=elapsed))
-            if kind == "FORBIDDEN" and "blocked" in message.lower():
-                return Observation(url=link.normalized, state=State.DEAD, checker="github",
-                                   reason=f"repository access blocked by GitHub ({message})",
-                                   evidence=Evidence(status_code=451, final_url=repo_web_url(wanted), error=message, elapsed_ms=elapsed))
-            return Observation(url=link.normalized, state=State.ERROR, checker="github",
-                               reason=f"GitHub GraphQL gave no answer for this repository ({kind or 'error'}: {message})",
+            status = GRAPHQL_STATUS.get(kind)  # what the REST API answers for the same error
+            state, reason = state_for_status(status, None, Service.GITHUB_GRAPHQL, message=message, what=kind or "GraphQL")
+            if state is State.DEAD:
+                return Observation(url=link.normalized, state=state, checker="github", reason=reason,
+                                   evidence=Evidence(status_code=status, final_url=repo_web_url(wanted), error=message,
+                                                     elapsed_ms=elapsed))
+            return Observation(url=link.normalized, state=state, checker="github", reason=reason,
                                evidence=Evidence(error=message, elapsed_ms=elapsed))
         facts = facts_from_graphql(node)
         return repo_observation(link, facts, Evidence(status_code=200, final_url=repo_web_url(str(facts.full_name)),

@@ -155,7 +155,7 @@ class HubChecker:
             stage = facts.stage
             if stage in SPACE_ERROR_STAGES:
                 return self._observe(link, State.ERROR, f"space is broken: runtime stage {stage}", started, status=200, facts=facts)
-            return self._observe(link, State.ALIVE, f"space exists, runtime stage {stage or 'unknown'}", started, status=200, facts=facts)
+            return self._observe(link, State.ALIVE, f"space exists, runtime stage {stage or 'not reported'}", started, status=200, facts=facts)
         return self._observe(link, State.ALIVE, self._summary(what, facts), started, status=200, facts=facts)
 
     def _from_status(self, link: Link, what: str, status: int | None, exc: Exception, started: float) -> Observation:

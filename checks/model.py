@@ -25,13 +25,28 @@ class State(str, Enum):
     ALIVE = "alive"  # answered, and the artifact is there
     MOVED = "moved"  # alive at a new permanent location (suggested_url)
     DEAD = "dead"  # the server itself said it is gone: 404, 410, 451, repo not found
-    BLOCKED = "blocked"  # the site refused us (401, 403, 429, 999): not evidence of death
+    BLOCKED = "blocked"  # the site refused us (401, 403, 999): not evidence of death
     ERROR = "error"  # 5xx, timeout, connection or TLS failure: possibly transient
     SKIPPED = "skipped"  # excluded, private address, unsupported scheme: not requested
-    UNKNOWN = "unknown"  # we could not check: offline, our own budget exhausted
+    UNKNOWN = "unknown"  # we could not check: offline, rate-limited (429), our own budget exhausted
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def available(self) -> bool:
+        """Whether a reader can get the artifact now: it answered (``alive``), perhaps at a new address (``moved``)."""
+        return self in _AVAILABLE
+
+    @property
+    def severity(self) -> int:
+        """How bad the state is for a reader: 0 (dead) first, then error, blocked, unknown, skipped, moved, alive (6)."""
+        return _SEVERITY[self]
+
+
+_AVAILABLE = frozenset({State.ALIVE, State.MOVED})
+_SEVERITY = {state: rank for rank, state in enumerate(
+    (State.DEAD, State.ERROR, State.BLOCKED, State.UNKNOWN, State.SKIPPED, State.MOVED, State.ALIVE))}
 
 
 class LinkKind(str, Enum):

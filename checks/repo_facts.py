@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from enum import StrEnum
+
 from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
 
@@ -33,16 +35,26 @@ _WEIGHTS_OR_DATA = re.compile(
 _LINK = re.compile(r"https?://", re.IGNORECASE)
 
 
+class Activity(StrEnum):
+    """How maintained a repository looks (its facts' ``activity``; ``reports.verdicts`` reads it)."""
+
+    ACTIVE = "active"  # a commit within ACTIVE_DAYS
+    QUIET = "quiet"  # within STALE_DAYS
+    STALE = "stale"
+    ARCHIVED = "archived"  # its owner archived it (read-only)
+    UNKNOWN = "unknown"  # no last commit known
+
+
 def activity_class(last_commit: datetime | None, archived: bool, now: datetime | None = None) -> str:
-    """OpenSSF-Scorecard-like maintenance class: active, quiet, stale or archived."""
+    """OpenSSF-Scorecard-like maintenance class (an ``Activity`` value, stored as its word)."""
     if archived:
-        return "archived"
-    if last_commit is None:
-        return "unknown"
-    age_days = ((now or datetime.now(timezone.utc)) - last_commit).days
-    if age_days <= ACTIVE_DAYS:
-        return "active"
-    return "quiet" if age_days <= STALE_DAYS else "stale"
+        activity = Activity.ARCHIVED
+    elif last_commit is None:
+        activity = Activity.UNKNOWN
+    else:
+        age_days = ((now or datetime.now(timezone.utc)) - last_commit).days
+        activity = Activity.ACTIVE if age_days <= ACTIVE_DAYS else Activity.QUIET if age_days <= STALE_DAYS else Activity.STALE
+    return activity.value
 
 
 def repo_web_url(full_name: str) -> str:

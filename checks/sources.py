@@ -126,7 +126,7 @@ def entries_from_records(records: Iterable[Mapping[str, Any]], source: str) -> I
             # a record without a title still gives its links, under its id or first URL
             some_url = primary or next((url for url, _ in fields), None) or first_url(text)
             title = ident or some_url or ""
-            warnings.warn(f"{source}: record {number} has no title; " + (f"titled {title!r}" if title else "skipped"),
+            warnings.warn(f"{source}: record {number} has no title; " + (f"titled {title!r}" if title else "dropped"),
                           InputWarning, stacklevel=2)
             if not title:
                 continue

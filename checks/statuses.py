@@ -27,11 +27,13 @@ class Service(str, Enum):
     PAGE = "page"
     GITHUB_API = "github-api"
     HUB_API = "hub-api"
+    GITHUB_GRAPHQL = "github-graphql"  # its errors are typed, not statuses: GRAPHQL_STATUS maps them
 
     @property
     def who(self) -> str:
         """How a reason names the one who answered."""
-        return {"page": "the site", "github-api": "GitHub", "hub-api": "the Hugging Face Hub"}[self.value]
+        return {"page": "the site", "github-api": "GitHub", "hub-api": "the Hugging Face Hub",
+                "github-graphql": "GitHub"}[self.value]
 
     def __str__(self) -> str:
         return self.value
@@ -69,6 +71,13 @@ STATUS_TABLE: tuple[StatusRule, ...] = (
                message_has="blocked"),  # a DMCA or terms-of-service block: the repository is gone for readers
     StatusRule((403,), State.BLOCKED, "GitHub refused the request (HTTP {status}: {message})", Service.GITHUB_API),
     StatusRule(None, State.ERROR, "GitHub API error (HTTP {status}{detail})", Service.GITHUB_API),
+    # GitHub's GraphQL API: an error's type, as the status the REST API gives for it (GRAPHQL_STATUS);
+    # a ToS or DMCA block is a 451 there, as on REST, and any other missing answer is an error
+    StatusRule((404,), State.DEAD, "repository not found (GitHub GraphQL: NOT_FOUND)", Service.GITHUB_GRAPHQL),
+    StatusRule((451,), State.DEAD, "repository access blocked by GitHub ({message})", Service.GITHUB_GRAPHQL,
+               message_has="blocked"),
+    StatusRule(None, State.ERROR, "GitHub GraphQL gave no answer for this repository ({what}: {message})",
+               Service.GITHUB_GRAPHQL),
     # the Hugging Face Hub (gated, disabled and missing repositories arrive as huggingface_hub's errors, judged before)
     StatusRule((404,), State.DEAD, "{what} not found on the Hub (HTTP 404)", Service.HUB_API),
     StatusRule((401, 403), State.BLOCKED, "the Hub refused us (HTTP {status})", Service.HUB_API),
@@ -82,6 +91,9 @@ STATUS_TABLE: tuple[StatusRule, ...] = (
     StatusRule(range(500, 1000), State.ERROR, "server error (HTTP {status})"),
     StatusRule(None, State.ERROR, "unexpected answer (HTTP {status})"),
 )
+
+
+GRAPHQL_STATUS = {"NOT_FOUND": 404, "FORBIDDEN": 451}  # a GraphQL error type: the REST status it stands for
 
 
 def state_for_status(status: int | None, rule: HostRule | None = None, service: Service = Service.PAGE, *,

@@ -62,7 +62,6 @@ def verdict_notes(rule: ConfirmRule) -> dict[Verdict, str]:
 
 
 # Sort ranks: best outcome first; a facet with nothing linked last. Worst link state first.
-_STATE_SEVERITY = (State.DEAD, State.ERROR, State.BLOCKED, State.UNKNOWN, State.SKIPPED, State.MOVED, State.ALIVE)
 _GRADES = tuple(grade for grade in Grade if grade is not Grade.NONE)
 
 
@@ -101,8 +100,7 @@ def row_meta(paper: PaperRow) -> dict[str, str]:
     tokens = [f"attention:{_token(word)}"] + [f"{facet}:{_token(w)}" for facet, w in words.items()]
     tokens.append(f"artifacts:{_token(paper.verdict.artifacts)}")
     tokens += sorted({f"link:{link.verdict.status}" for link in paper.links if link.verdict})
-    worst = min((_STATE_SEVERITY.index(link.state) if link.state in _STATE_SEVERITY else len(_STATE_SEVERITY)
-                 for link in paper.links), default=len(_STATE_SEVERITY) + 1)
+    worst = min((State(link.state).severity if link.state else len(State) for link in paper.links), default=len(State) + 1)
     ranks = [_rank(words[facet], facet.order) for facet in FACETS] + [worst]
     stars = paper_stars(paper)
     return {"sk": " ".join(sorted({f"{link.kind}:{link.state or NOT_CHECKED}" for link in paper.links})),

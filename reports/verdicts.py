@@ -95,7 +95,7 @@ def code_outcome(link: CitedObservation) -> tuple[Outcome, str]:
     o = link.observation
     if o is None:
         return Outcome.UNKNOWN, "not checked yet"
-    if o.state not in (State.ALIVE, State.MOVED):
+    if not o.state.available:
         return _failure_word(o.state), o.reason
     repo = _repo_facts(o.facts) or RepoFacts()
     if link.kind not in CODE_KINDS:
@@ -120,7 +120,7 @@ def data_outcome(link: CitedObservation) -> tuple[Outcome, str]:
     o = link.observation
     if o is None:
         return Outcome.UNKNOWN, "not checked yet"
-    if o.state not in (State.ALIVE, State.MOVED):
+    if not o.state.available:
         return _failure_word(o.state), o.reason
     if isinstance(o.facts, HubFacts) and o.facts.gated:
         return Outcome.GATED, o.reason
@@ -163,7 +163,7 @@ def paper_verdict(links: Sequence[CitedObservation], claims_without_url: Sequenc
 
 CONFIRM_RUNS = ConfirmRule().runs  # the default rule's K and T (reports.vocabulary.ConfirmRule)
 CONFIRM_HOURS = ConfirmRule().hours
-_UP = (State.ALIVE, State.MOVED)
+_UP = frozenset(state for state in State if state.available)
 _FAILING = (State.DEAD, State.ERROR, State.BLOCKED)
 
 

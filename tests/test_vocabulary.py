@@ -1,8 +1,8 @@
 """One vocabulary: verdicts, changes, grades and states are enum members, never retyped words; the
 rule that confirms a death is one setting, and one sentence wherever people read it.
 
-The literal scan (``test_no_vocabulary_word_is_retyped``) reads the source of reports/ and
-flows/progress.py and fails, naming file:line, on a string constant equal to the value of a member
+The literal scan (``test_no_vocabulary_word_is_retyped``) reads the source of checks/, flows/ and
+reports/ and fails, naming file:line, on a string constant equal to the value of a member
 of ``State`` (checks.model), ``Verdict``, ``Change`` or ``Grade`` (reports.vocabulary) used as a
 value or in a comparison. Its rule, since some words have other meanings too:
 
@@ -11,8 +11,9 @@ value or in a comparison. Its rule, since some words have other meanings too:
   issue's actions, may share a word: ``IssueAction.SKIPPED``);
 - names, not values, are allowed: dict keys in a literal (``{"archived": ...}``), subscripts
   (``details["archived"]``), the key of ``.get``/``.pop``/``.setdefault`` calls, the names in a
-  table of field names (a constant named ``*_COLUMNS`` or ``*_KEYS``, such as the CSV columns)
-  and a database column's name (``sa.Column("error", ...)``): report.json keys, CSV columns and
+  table of field names (a constant named ``*_COLUMNS`` or ``*_KEYS``, such as the CSV columns),
+  a database column's name (``sa.Column("error", ...)``) and words looked for in a server's
+  message (``message_has="blocked"`` in ``checks.statuses``): report.json keys, CSV columns and
   checkers' ``details`` keys (``archived``, ``gated``) name fields;
 - facet words (code, data, models, demo) and outcome words are not scanned: they are also claim
   words (checks.claims), report.json keys and CSS classes; code says ``Facet.CODE`` where it
@@ -43,7 +44,7 @@ from reports.verdicts import link_verdict
 from reports.vocabulary import ALERTED_CHANGES, INFORMATIONAL_CHANGES, Change, ConfirmRule, Grade, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
-SCANNED = sorted((ROOT / "reports").rglob("*.py")) + [ROOT / "flows" / "progress.py"]
+SCANNED = sorted(path for room in ("checks", "flows", "reports") for path in (ROOT / room).rglob("*.py"))
 DEFINING = {ROOT / "reports" / "vocabulary.py", ROOT / "checks" / "model.py"}
 WORDS = {member.value for enum in (State, Verdict, Change, Grade) for member in enum}
 KEY_METHODS = {"get", "pop", "setdefault"}
@@ -69,6 +70,8 @@ def _allowed(tree: ast.AST) -> set[int]:
             allowed.add(id(node.args[0]))
         if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Column" and node.args:
             allowed.add(id(node.args[0]))
+        if isinstance(node, ast.keyword) and node.arg == "message_has":
+            allowed.add(id(node.value))
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and NAME_TABLE.match(t.id) for t in targets):
@@ -179,3 +182,10 @@ def test_a_report_document_reads_back_to_the_same_document(tmp_path: Path) -> No
     again = Report.from_dict(document)
     assert again.to_dict() == document
     assert again.change_counts == report.change_counts == {Change.NEWLY_DEAD: 1}
+
+
+def test_a_state_says_whether_it_is_available_and_how_bad_it_is() -> None:
+    """Readers' order of worry: a paper's worst link (dead first) sorts it; only alive and moved count as available."""
+    assert [state for state in State if state.available] == [State.ALIVE, State.MOVED]
+    assert sorted(State, key=lambda state: state.severity) == [State.DEAD, State.ERROR, State.BLOCKED, State.UNKNOWN,
+                                                               State.SKIPPED, State.MOVED, State.ALIVE]
