@@ -123,6 +123,13 @@ BUILT_IN: Mapping[str, HostRule] = {
 
 FAMILIES = frozenset(rule.family for rule in BUILT_IN.values() if rule.family is not None)
 
+# How links name hosts (``checks.link_kinds``): part of a link's identity in the history, so built
+# in and not configurable. Other names of the same site, and hosts served only over HTTPS (an
+# http:// link to them is the same link; *.github.io too).
+HOST_ALIASES: Mapping[str, str] = {"www.github.com": "github.com", "www.huggingface.co": "huggingface.co",
+                                   "hf.co": "huggingface.co"}
+HTTPS_ONLY = frozenset({"github.com", "gist.github.com", "huggingface.co", "raw.githubusercontent.com"})
+
 
 def matching(host: str, rules: Mapping[str, HostRule]) -> HostRule | None:
     """The rule for ``host`` (lower case) in ``rules``: the exact host, else the longest ``*.suffix`` that covers it."""

@@ -14,7 +14,7 @@ import re
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
-from checks.host_rules import family_of
+from checks.host_rules import HOST_ALIASES, HTTPS_ONLY, family_of
 from checks.model import Link, LinkKind
 from checks.urls import SCHEME_RE
 
@@ -34,8 +34,6 @@ HF_RESERVED = frozenset(
     "subscribe support tasks terms-of-service welcome".split()
 )
 _REPO_SECTIONS_WITH_REF = frozenset({"tree", "blob", "raw", "blame", "edit", "commits", "resolve"})
-_HOST_ALIASES = {"www.github.com": "github.com", "www.huggingface.co": "huggingface.co", "hf.co": "huggingface.co"}
-_HTTPS_HOSTS = frozenset({"github.com", "gist.github.com", "huggingface.co", "raw.githubusercontent.com"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _REPO_KINDS = frozenset(
     {LinkKind.GITHUB_REPO, LinkKind.GITHUB_OWNER, LinkKind.GITHUB_PAGES, LinkKind.GIST, LinkKind.HF_MODEL,
@@ -95,7 +93,7 @@ def _split(url: str) -> _Parts | None:
     if not host.isascii():
         with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii")
-    host = _HOST_ALIASES.get(host, host)
+    host = HOST_ALIASES.get(host, host)
     userinfo = sp.netloc.rpartition("@")[0] if "@" in sp.netloc else ""
     path = sp.path
     segments = tuple(s for s in path.split("/") if s)
@@ -185,7 +183,7 @@ def _strip_git(name: str) -> str:
 
 
 def _assemble(p: _Parts, kind: LinkKind) -> str:
-    scheme = "https" if p.host in _HTTPS_HOSTS or p.host.endswith(".github.io") else p.scheme
+    scheme = "https" if p.host in HTTPS_ONLY or p.host.endswith(".github.io") else p.scheme
     netloc = (f"{p.userinfo}@" if p.userinfo else "") + p.host
     if p.port is not None and _DEFAULT_PORTS.get(scheme) != p.port:
         netloc += f":{p.port}"
