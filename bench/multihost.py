@@ -17,6 +17,10 @@ Every host port answers every request (HEAD or GET) after ``--delay-ms``; the pa
 - ``/ok/...``       200, a small text/plain body
 - ``/moved/REST``   301, ``Location: http://ADDRESS:PORT/ok/REST`` (same host, another path)
 - ``/missing/...``  404 (so is any other path, e.g. ``/robots.txt``)
+- ``/unavailable/...``  503 (a server error: checkers retry it, then call it an error)
+
+``--delay-max-ms`` above ``--delay-ms`` draws each answer's delay uniformly between the two (a
+world whose servers answer after 100-300 ms: ``--delay-ms 100 --delay-max-ms 300``).
 
 Every answer carries a ``LinkChecker: 1`` header: LinkChecker throttles a host to ~0.1-0.6 s between
 requests unless the host sends that header (and its config raises ``maxrequestspersecond``).
@@ -38,6 +42,7 @@ import asyncio
 import collections
 import json
 import os
+import random
 import resource
 import signal
 import socket
@@ -170,9 +175,11 @@ class HttpConnection(asyncio.Protocol):
 class Site:
     """What one listening port answers."""
 
-    def __init__(self, netloc: str, delay: float, counters: Counters, pages_dir: Path | None = None, is_page_port: bool = False):
+    def __init__(self, netloc: str, delay: float, counters: Counters, pages_dir: Path | None = None, is_page_port: bool = False,
+                 delay_max: float | None = None):
         self.netloc = netloc
         self.delay = delay
+        self.delay_max = max(delay, delay_max if delay_max is not None else delay)
         self.counters = counters
         self.pages_dir = pages_dir
         self.is_page_port = is_page_port
@@ -189,10 +196,12 @@ class Site:
         elif path.startswith("/moved/"):
             location = f"http://{self.netloc}/ok/{path[len('/moved/'):]}"
             status, response = 301, _response(301, b"moved\n", method, keep_alive, extra=f"Location: {location}\r\n")
+        elif path.startswith("/unavailable/"):
+            status, response = 503, _response(503, b"unavailable\n", method, keep_alive)
         else:
             status, response = 404, _response(404, b"not found\n", method, keep_alive)
         counters.statuses[status] += 1
-        return response, self.delay
+        return response, self.delay if self.delay_max == self.delay else random.uniform(self.delay, self.delay_max)
 
     def _page(self, method: str, target: str, keep_alive: bool) -> bytes:
         self.counters.page_requests += 1
@@ -218,7 +227,8 @@ def host_address(k: int, same_address: bool) -> str:
     return f"127.0.0.{k + 2}"
 
 
-async def serve(hosts: int, delay_ms: float, pages_dir: Path | None, same_address: bool = False) -> None:
+async def serve(hosts: int, delay_ms: float, pages_dir: Path | None, same_address: bool = False,
+                delay_max_ms: float | None = None) -> None:
     loop = asyncio.get_running_loop()
     counters = Counters()
     sockets: list[tuple[str, socket.socket]] = []
@@ -230,7 +240,8 @@ async def serve(hosts: int, delay_ms: float, pages_dir: Path | None, same_addres
         sockets.append((f"{address}:{sock.getsockname()[1]}", sock))
     started = []
     for k, (netloc, sock) in enumerate(sockets):
-        site = Site(netloc, delay_ms / 1000.0, counters, pages_dir, is_page_port=(k == hosts))
+        site = Site(netloc, delay_ms / 1000.0, counters, pages_dir, is_page_port=(k == hosts),
+                    delay_max=None if delay_max_ms is None else delay_max_ms / 1000.0)
         server = await loop.create_server(lambda site=site: HttpConnection(site), sock=sock, backlog=BACKLOG)
         started.append(server)
     netlocs = [netloc for netloc, _ in sockets[:hosts]]
@@ -254,8 +265,9 @@ class MultiHost:
     """
 
     def __init__(self, hosts: int = 20, delay_ms: float = 50.0, pages_dir: str | Path | None = None,
-                 same_address: bool = False, python: str = sys.executable):
+                 same_address: bool = False, python: str = sys.executable, delay_max_ms: float | None = None):
         self.n_hosts = hosts
+        self.delay_max_ms = delay_max_ms
         self.same_address = same_address
         self.delay_ms = delay_ms
         self.pages_dir = Path(pages_dir) if pages_dir else None
@@ -269,6 +281,8 @@ class MultiHost:
         cmd = [self.python, str(Path(__file__).resolve()), "--hosts", str(self.n_hosts), "--delay-ms", str(self.delay_ms)]
         if self.same_address:
             cmd.append("--same-address")
+        if self.delay_max_ms is not None:
+            cmd += ["--delay-max-ms", str(self.delay_max_ms)]
         if self.pages_dir:
             cmd += ["--pages-dir", str(self.pages_dir)]
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, start_new_session=True)
@@ -316,12 +330,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", type=int, default=20, help="number of host ports (default 20)")
     parser.add_argument("--delay-ms", type=float, default=50.0, help="delay before every answer, ms (default 50)")
+    parser.add_argument("--delay-max-ms", type=float, default=None,
+                        help="draw each answer's delay uniformly from [delay-ms, delay-max-ms] (default: always delay-ms)")
     parser.add_argument("--pages-dir", type=Path, default=None, help="directory served at /page/NAME on the page port")
     parser.add_argument("--same-address", action="store_true",
                         help="every host on 127.0.0.1 (hosts differ by port only), not on 127.0.0.2, 127.0.0.3, ...")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(serve(args.hosts, args.delay_ms, args.pages_dir, args.same_address))
+        asyncio.run(serve(args.hosts, args.delay_ms, args.pages_dir, args.same_address, args.delay_max_ms))
     except KeyboardInterrupt:
         pass
 
