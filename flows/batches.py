@@ -1,10 +1,11 @@
 """Check work as batch tasks: web pages by host, GitHub and Hugging Face by API.
 
 One Prefect task per URL costs the API server ~25 ms of CPU per task run (see STACK-NOTES), so
-a run checks hundreds of links per task: pages are grouped by host (a host is never split, so its
-politeness limit holds) and packed into batches of about ``BATCH_SIZE`` links; GitHub and Hub links
-are cut into batches of ``BATCH_SIZE``. Tasks take and return plain data (``CheckedBatch``), so a
-batch checked in another process (a shard, see ``flows.sharding``) merges exactly like a local one.
+a run checks hundreds of links per task: pages run in lanes of large batches that interleave many
+hosts, each host in one lane only, so its politeness limit holds (``flows.batch_plan``); GitHub
+and Hub links are cut into batches of ``BATCH_SIZE``. Tasks take and return plain data
+(``CheckedBatch``), so a batch checked in another process (a shard, see ``flows.sharding``)
+merges exactly like a local one.
 
 The outage judgement ("nothing answered: our network is down, call failures unknown") needs the
 whole run, so page batches hand back their failures unjudged and ``merge`` judges once. A batch
@@ -57,9 +58,6 @@ from checks.settings import CheckSettings
 from flows.batch_plan import BATCH_SIZE, Batch, CheckedBatch, CheckOutcome, page_links, plan_batches
 from flows import progress as link_progress
 
-# Page batches in flight at once; they share the run's max_concurrency. Two keep the tail of one batch
-# (a slow host) from idling the run; a third added no throughput on 2 cores (bench/flow_bench.py).
-PAGE_LANES = 2
 GITHUB_LIMIT = "paperwatch-github"
 GITHUB_POINTS_LIMIT = "paperwatch-github-points"
 HF_LIMIT = "paperwatch-huggingface"
@@ -197,8 +195,8 @@ def _submit(batch: Batch, number: int, total: int, settings: CheckSettings, page
 
 def run_batches(batches: Sequence[Batch], settings: CheckSettings,
                 previous: Mapping[str, Facts] | None = None) -> list[CheckedBatch]:
-    """Run batch tasks in lanes (``PAGE_LANES`` page batches, one batch per API at a time), starting
-    the next batch of a lane as one finishes; a failed batch comes back as its links ``unknown``."""
+    """Run batch tasks in lanes (each page lane, and each API, one batch at a time), starting the next
+    batch of a lane as one finishes; a failed batch comes back as its links ``unknown``."""
     if not batches:
         return []
     ensure_limits()
@@ -212,18 +210,20 @@ def run_batches(batches: Sequence[Batch], settings: CheckSettings,
 def _run_lanes(batches: Sequence[Batch], settings: CheckSettings, previous: Mapping[str, Facts] | None,
                progress: RunProgress) -> list[CheckedBatch]:
     logger = get_run_logger()
-    pages = sum(b.api == "pages" for b in batches)
-    # the run's max_concurrency is an overall bound: lanes in flight share it
-    page_settings = replace(settings, max_concurrency=max(1, settings.max_concurrency // max(1, min(PAGE_LANES, pages))))
-    lanes = {"pages": PAGE_LANES, "github": 1, "huggingface": 1}
-    waiting = {api: deque((i, b) for i, b in enumerate(batches, 1) if b.api == api) for api in lanes}
+    page_lanes = len({b.lane for b in batches if b.api == "pages"})
+    # the run's max_concurrency is an overall bound: page lanes in flight share it
+    page_settings = replace(settings, max_concurrency=max(1, settings.max_concurrency // max(1, page_lanes)))
+    waiting: dict[tuple[str, int], deque[tuple[int, Batch]]] = {}
+    for number, batch in enumerate(batches, 1):
+        waiting.setdefault((batch.api, batch.lane), deque()).append((number, batch))
     running: dict[PrefectFuture[CheckedBatch], tuple[int, Batch]] = {}
     checked: list[CheckedBatch] = []
 
     def fill() -> None:
-        for api, width in lanes.items():
-            while waiting[api] and sum(b.api == api for _, b in running.values()) < width:
-                number, batch = waiting[api].popleft()
+        busy = {(b.api, b.lane) for _, b in running.values()}
+        for lane, queue in waiting.items():
+            if queue and lane not in busy:
+                number, batch = queue.popleft()
                 running[_submit(batch, number, len(batches), settings, page_settings, previous or {})] = (number, batch)
 
     fill()

@@ -19,7 +19,7 @@ from checks.extract import read_papers
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
 from checks.plan import plan_checks
 from checks.settings import CheckSettings, RemapRule
-from flows.batch_plan import CheckedBatch, CheckOutcome, plan_batches
+from flows.batch_plan import LANE_BATCHES, CheckedBatch, CheckOutcome, plan_batches
 from flows.batches import check_links
 from flows.ingest import feed_days
 from flows.sharding import plan_shards
@@ -54,20 +54,34 @@ def settings_for(sim: SimulatedWeb, **overrides: Any) -> dict[str, Any]:
 
 # --- plans: pure functions ------------------------------------------------------------------------
 
-def test_pages_are_batched_by_whole_hosts_and_apis_in_pieces() -> None:
-    pages = [page(f"https://big.example.org/{i}") for i in range(7)] + \
-        [page(f"https://h{h}.example.org/{i}") for h in range(6) for i in range(2)]
+def test_each_host_runs_in_one_lane_and_every_batch_interleaves_its_lanes_hosts() -> None:
+    """A host's politeness holds (one lane, its batches one at a time), and however large each host
+    is, every batch mixes all the hosts of its lane, so the run's concurrency stays full."""
+    pages = [page(f"https://big{h}.example.org/{i}") for h in range(5) for i in range(300)] + \
+        [page(f"https://small{h}.example.org/{i}") for h in range(6) for i in range(2)]
     repos = [repo(f"lab/r{i}") for i in range(11)]
-    batches = plan_batches(pages, repos, [model("lab/m")], size=5)
+    batches = plan_batches(pages, repos, [model("lab/m")], size=100, lanes=2)
 
     page_batches = [b for b in batches if b.api == "pages"]
-    hosts = [host for b in page_batches for host in b.hosts]
-    assert sorted(hosts) == sorted({link.normalized.split("/")[2] for link in pages})  # every host in one batch only
-    assert [len(b.links) for b in page_batches] == [7, 4, 4, 4]  # the big host alone; small ones packed up to 5
-    assert [len(b.links) for b in batches if b.api == "github"] == [5, 5, 1]
+    lanes: dict[str, set[int]] = {}
+    for batch in page_batches:
+        for link in batch.links:
+            lanes.setdefault(link.normalized.split("/")[2], set()).add(batch.lane)
+    assert all(len(found) == 1 for found in lanes.values()) and len(lanes) == 11  # a host never in two lanes
+    assert sorted(sum(len(b.links) for b in page_batches if b.lane == lane) for lane in (0, 1)) == [612, 900]  # balanced
+    for lane in (0, 1):
+        in_lane = [b for b in page_batches if b.lane == lane]
+        big = {host for host, found in lanes.items() if found == {lane} and host.startswith("big")}
+        assert 1 < len(in_lane) <= LANE_BATCHES
+        for batch in in_lane:
+            assert big <= set(batch.hosts)  # each batch holds a share of every big host of its lane
+            assert batch.hosts == tuple(dict.fromkeys(link.normalized.split("/")[2] for link in batch.links))
+        assert max(abs(sum(l.normalized.startswith(f"https://{h}/") for l in b.links) -
+                       sum(l.normalized.startswith(f"https://{h}/") for l in in_lane[0].links))
+                   for b in in_lane[:-1] for h in big) <= 3  # evenly spread (the small hosts shift a cut by a few)
+    assert sorted(link.normalized for b in page_batches for link in b.links) == sorted(p.normalized for p in pages)
+    assert [len(b.links) for b in batches if b.api == "github"] == [11]
     assert [len(b.links) for b in batches if b.api == "huggingface"] == [1]
-    assert sum(len(b.links) for b in batches) == len(pages) + len(repos) + 1
-    assert [len(b.links) for b in batches] == sorted((len(b.links) for b in batches), reverse=True)
 
 
 def test_shards_are_balanced_and_never_split_a_host() -> None:
