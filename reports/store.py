@@ -177,20 +177,25 @@ class Store:
 
     def _record_papers(self, conn: Connection, run_id: int, watched: Sequence[Paper], stamp: str) -> None:
         link_ids = self._add_links(conn, {link.normalized: str(link.kind) for p in watched for link in p.links}, stamp)
-        existing = {row.id for row in select_in(conn, [p.id for p in watched],
-                                                lambda chunk: sa.select(papers.c.id).where(papers.c.id.in_(chunk)))}
-        for position, paper in enumerate(watched):
-            if paper.id in existing:
-                conn.execute(sa.update(papers).where(papers.c.id == paper.id).values(title=paper.title, last_seen=stamp))
-            else:
-                conn.execute(sa.insert(papers).values(id=paper.id, title=paper.title, source=paper.source,
-                                                      first_seen=stamp, last_seen=stamp))
-            conn.execute(sa.delete(paper_links).where(paper_links.c.paper_id == paper.id))
-            rows = [dict(paper_id=paper.id, link_id=link_ids[link.normalized], url=link.url, claim=link.claim,
-                         promise=link.promise, position=i) for i, link in enumerate(paper.links)]
-            if rows:
-                conn.execute(sa.insert(paper_links), rows)
-            conn.execute(sa.insert(run_papers).values(run_id=run_id, paper_id=paper.id, position=position))
+        ids = [p.id for p in watched]
+        existing = {row.id for row in select_in(conn, ids, lambda chunk: sa.select(papers.c.id).where(papers.c.id.in_(chunk)))}
+        # one statement per table, many rows each (executemany): a per-paper loop of four statements
+        # took 75 s for 126,830 papers on SQLite
+        seen = [dict(paper_id=p.id, title=p.title) for p in watched if p.id in existing]
+        if seen:
+            conn.execute(sa.update(papers).where(papers.c.id == sa.bindparam("paper_id"))
+                         .values(title=sa.bindparam("title"), last_seen=stamp), seen)
+        new = [dict(id=p.id, title=p.title, source=p.source, first_seen=stamp, last_seen=stamp)
+               for p in watched if p.id not in existing]
+        if new:
+            conn.execute(sa.insert(papers), new)
+        delete_in(conn, [i for i in ids if i in existing], lambda chunk: sa.delete(paper_links).where(paper_links.c.paper_id.in_(chunk)))
+        cited = [dict(paper_id=paper.id, link_id=link_ids[link.normalized], url=link.url, claim=link.claim,
+                      promise=link.promise, position=i) for paper in watched for i, link in enumerate(paper.links)]
+        if cited:
+            conn.execute(sa.insert(paper_links), cited)
+        conn.execute(sa.insert(run_papers), [dict(run_id=run_id, paper_id=paper.id, position=position)
+                                             for position, paper in enumerate(watched)])
 
     @staticmethod
     def _add_links(conn: Connection, kinds: dict[str, str], stamp: str) -> dict[str, int]:

@@ -371,6 +371,21 @@ def test_a_version_2_database_gains_the_readings_of_its_runs(db: str) -> None:
     store.close()
 
 
+def test_a_later_run_records_what_papers_cite_now(db: str) -> None:
+    """A paper read again with a new title and other links is recorded as it is now; a new paper
+    joins; a paper no longer in the input stays in the history but is not watched by the new run."""
+    with Store.open(db) as store:
+        first = store.start_run(["in.txt"], watched=papers())
+        changed = [Paper(id="p1", title="First paper, revised", links=(PAGE,)), Paper(id="p4", title="New", links=(REPO, PAGE))]
+        second = store.start_run(["in.txt"], watched=changed)
+        assert [(pid, title, [c.normalized for c in cited]) for pid, title, cited in store.papers_of_run(second)] == [
+            ("p1", "First paper, revised", ["https://a.example.org"]),
+            ("p4", "New", ["https://github.com/a/b", "https://a.example.org"]),
+        ]
+        assert [pid for pid, _, _ in store.papers_of_run(first)] == ["p1", "p2", "p3"]
+    assert_consistent(db)
+
+
 def test_a_database_from_a_newer_paperwatch_is_refused_in_one_line(db: str) -> None:
     Store.open(db).close()
     execute(db, "update meta set value = '99' where key = 'schema_version'")
