@@ -210,11 +210,41 @@ def content_security_policy(script_source: str) -> str:
             "base-uri 'none'; form-action 'none'")
 
 
+PAGE_PAPERS = 5000  # papers a page of the dashboard: about 11 MB of HTML, which a browser opens in seconds
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a dashboard too large for one: its number, and which papers (1-based, in list order) it shows."""
+
+    number: int
+    total: int
+    first: int
+    last: int
+    papers: int
+
+    @property
+    def file(self) -> str:
+        return page_file(self.number)
+
+
+def page_file(number: int) -> str:
+    """The file of page ``number``: ``index.html`` first, then ``papers-2.html``, ``papers-3.html``, …"""
+    return "index.html" if number == 1 else f"papers-{number}.html"
+
+
 def render_html(report: Report | Mapping[str, Any]) -> str:
-    """The self-contained dashboard: complete without script; filters, search and sorting with it.
+    """The self-contained dashboard, every paper on one page (``render_pages`` cuts a large one)."""
+    return render_pages(report, page_size=None)[0]
+
+
+def render_pages(report: Report | Mapping[str, Any], page_size: int | None = PAGE_PAPERS) -> list[str]:
+    """The dashboard, complete without script; filters, search and sorting with it.
 
     Papers with links are listed by what they need (``attention``: problems first), in input order
-    within each group; the papers that link nothing are folded into one group after them.
+    within each group; the papers that link nothing are folded into one group after them. More
+    than ``page_size`` papers are cut into pages in that order (``index.html`` holds those that need
+    attention first); each page carries the whole run's summary, and its controls work on its papers.
     """
     report = report_of(report)
     script, script_source = dashboard_script()
@@ -225,12 +255,29 @@ def render_html(report: Report | Mapping[str, Any]) -> str:
         for link in paper.links:
             link_papers.setdefault(link.normalized, []).append((paper.id, paper.title))
     order = sorted(range(len(papers)), key=lambda i: (int(metas[i]["a"]), i))
-    rows = [(papers[i], metas[i]) for i in order if papers[i].links]
-    folded = [(papers[i], metas[i]) for i in order if not papers[i].links]
+    listed = [i for i in order if papers[i].links] + [i for i in order if not papers[i].links]
+    size = max(1, page_size or len(listed) or 1)
+    cuts = [listed[start:start + size] for start in range(0, len(listed), size)] or [[]]
+    page_of = {papers[i].id: at for at, cut in enumerate(cuts, 1) for i in cut}
     rule = report.run.confirm_rule.sentence()
-    return _templates().get_template("report.html").render(
-        report=report, rows=rows, folded=folded, states=STATE_ORDER, csp=content_security_policy(script_source),
+    common = dict(
+        report=report, states=STATE_ORDER, csp=content_security_policy(script_source),
         script=Markup(script), chart=state_chart(report.runs), options=filter_options(papers, metas),
         link_papers=link_papers, change_counts=report.changes_by_kind(), figures=report.summary.facets,
         headline=report.summary.headline, attention_counts=report.summary.attention,
         verdict_notes=verdict_notes(report.run.confirm_rule), dead_rule=f"{rule[:1].upper()}{rule[1:]}.")
+    pages = []
+    template = _templates().get_template("report.html")
+    for at, cut in enumerate(cuts, 1):
+        first = (at - 1) * size + 1
+        page = Page(at, len(cuts), first, first + len(cut) - 1, len(listed))
+
+        def paper_href(paper_id: str, here: int = at) -> str:
+            there = page_of.get(paper_id, here)
+            return ("" if there == here else page_file(there)) + "#" + quote(paper_anchor(paper_id), safe="")
+
+        pages.append(template.render(
+            **common, rows=[(papers[i], metas[i]) for i in cut if papers[i].links],
+            folded=[(papers[i], metas[i]) for i in cut if not papers[i].links],
+            page=page, page_file=page_file, paper_href=paper_href))
+    return pages

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.model import LinkKind, Observation
-from reports.dashboard import render_html, strip_segments  # noqa: F401  (the report's public names)
+from reports.dashboard import PAGE_PAPERS, page_file, render_html, render_pages, strip_segments  # noqa: F401  (the report's public names)
 from reports.exports import links_csv, summary_markdown
 from reports.headline import attention
 from reports.link_facts import display  # noqa: F401
@@ -41,6 +42,7 @@ class ReportPaths:
     json: Path
     csv: Path
     markdown: Path
+    pages: tuple[Path, ...] = ()  # the dashboard's further pages (papers-2.html, …) when it has more than one
 
 
 def _link_row(link: CitedLink, run_ids: Sequence[int], observed: Mapping[int, Mapping[str, Observation]],
@@ -129,17 +131,27 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def write_report(report: Report | Mapping[str, Any], out_dir: str | os.PathLike[str]) -> ReportPaths:
-    """All four outputs; the HTML last, so that a reader who sees the new page finds the new data beside it.
+def write_report(report: Report | Mapping[str, Any], out_dir: str | os.PathLike[str],
+                 page_size: int | None = PAGE_PAPERS) -> ReportPaths:
+    """All four outputs; the HTML last (index.html after its further pages), so that a reader who
+    sees the new page finds the new data beside it. A dashboard of more than ``page_size`` papers
+    is cut into pages (``reports.dashboard.render_pages``); pages an earlier, larger report left are removed.
 
     ``report`` may also be a report document (report.json's shape), read with ``Report.from_dict``."""
     report = report_of(report)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = ReportPaths(html=out / "index.html", json=out / "report.json", csv=out / "links.csv", markdown=out / "summary.md")
+    pages = render_pages(report, page_size)
+    paths = ReportPaths(html=out / "index.html", json=out / "report.json", csv=out / "links.csv", markdown=out / "summary.md",
+                        pages=tuple(out / page_file(n) for n in range(2, len(pages) + 1)))
     # Compact: indenting 10,000 papers takes Python's slow encoder 7 s; `jq .` indents for a reader.
     _atomic_write(paths.json, json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
     _atomic_write(paths.csv, links_csv(report))
     _atomic_write(paths.markdown, summary_markdown(report))
-    _atomic_write(paths.html, render_html(report))
+    for path, html in zip(paths.pages, pages[1:]):
+        _atomic_write(path, html)
+    _atomic_write(paths.html, pages[0])
+    for stale in out.glob("papers-*.html"):
+        if stale not in paths.pages and re.fullmatch(r"papers-\d+\.html", stale.name):
+            stale.unlink(missing_ok=True)
     return paths

@@ -14,7 +14,7 @@ import sqlite3
 import stat
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from hostile import MARKDOWN_TITLE, MODEL_LINK, PAPER_ID, TITLE, hostile_report
 from markdown_it import MarkdownIt
@@ -241,3 +241,38 @@ def test_the_demo_history_gives_the_report_json_and_csv_it_gave_before_the_typed
     before = gzip.decompress((DEMO / "report-run2.json.gz").read_bytes()).decode("utf-8")
     assert json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n" == before
     assert paths.csv.read_bytes() == gzip.decompress((DEMO / "links-run2.csv.gz").read_bytes())
+
+
+def test_a_large_dashboard_is_cut_into_pages_that_hold_every_paper_once(tmp_path: Path) -> None:
+    """Past ``page_size`` papers the dashboard is pages a browser can open: index.html first (those
+    that need attention), each paper on exactly one page in the one-page order, every page linking
+    the others, a change's "in <paper>" link leading to the page that holds the paper; a later,
+    smaller report leaves no stale page behind."""
+    db = tmp_path / "demo.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(gzip.decompress((DEMO / "history.sql.gz").read_bytes()).decode("utf-8"))
+    conn.close()
+    with Store.open(str(db)) as store:
+        report = build_report(store, 2)
+    out = tmp_path / "out"
+    paths = write_report(report, out, page_size=40)
+
+    anchor = re.compile(r'<(?:tr|li)[^>]* id="(paper-[^"]+)"')
+    files = [paths.html, *paths.pages]
+    assert [p.name for p in files] == ["index.html", "papers-2.html", "papers-3.html"]
+    pages = {p.name: p.read_text(encoding="utf-8") for p in files}
+    on_page = {name: anchor.findall(html) for name, html in pages.items()}
+    assert [len(ids) for ids in on_page.values()] == [40, 40, 37]
+    assert [i for ids in on_page.values() for i in ids] == anchor.findall(render_html(report))  # the one-page order
+    for name, html in pages.items():
+        assert all(f'href="{other}"' in html for other in pages if other != name)  # every page links the others
+        assert "Page " in html and "links.csv" in html
+    where = {i: name for name, ids in on_page.items() for i in ids}
+    for name, html in pages.items():
+        for target, fragment in re.findall(r'href="([^"#]*)#(paper-[^"]+)"', html):
+            holder = where[unquote(fragment)]
+            assert (target or name) == holder, (name, target, fragment)  # the link leads to the paper's page
+
+    write_report(report, out)  # one page again: the further pages go
+    assert sorted(p.name for p in out.glob("*.html")) == ["index.html"]
+    assert "Pages of papers" not in paths.html.read_text(encoding="utf-8")
