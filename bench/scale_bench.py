@@ -12,8 +12,11 @@ JSON Lines records (title and abstract) citing 1-3 links each; links are spread 
 The run is the real command line (``paperwatch run world.jsonl --config paperwatch.toml``) in its own
 process with the default settings, but ``allow_private = true`` (the world lives on 127.0.0.0/8). It
 prints wall time, links/s, the run's CPU seconds (user + system of the command and its children),
-its peak RSS, the report's size, and each state's count against the truth (alive = 200, moved = 301,
-dead = 404, error = 503). Progress goes to stderr, the table to stdout.
+its peak RSS, the report's size (index.html and all pages), and each state's count against the
+truth (alive = 200, moved = 301, dead = 404, error = 503). With chromium (``--chromium``, default
+/usr/bin/chromium; ``--no-browser`` to skip) index.html is then opened from file:// in headless
+Chromium and filtered, searched and sorted (``render_bench.browser_figures``). Progress goes to
+stderr, the table to stdout.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from multihost import MultiHost  # noqa: E402
+from render_bench import browser_figures  # noqa: E402
 
 FATES = (("ok", 94, "alive"), ("moved", 2, "moved"), ("missing", 3, "dead"), ("unavailable", 1, "error"))
 
@@ -70,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (report, database)")
+    parser.add_argument("--chromium", default=os.environ.get("PAPERWATCH_TEST_CHROMIUM") or "/usr/bin/chromium")
+    parser.add_argument("--no-browser", action="store_true", help="do not open the report in Chromium")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="paperwatch-scale-"))
@@ -105,15 +111,23 @@ def main(argv: list[str] | None = None) -> int:
         "links_per_s": round(args.links / wall, 1),
         "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),  # the largest child: the run's own process
-        "report_html_mb": round((work / "report" / "index.html").stat().st_size / 2**20, 2),
+        "report_html_mb": round(sum(p.stat().st_size for p in (work / "report").glob("*.html")) / 2**20, 2),
+        "index_html_mb": round((work / "report" / "index.html").stat().st_size / 2**20, 2),
+        "html_pages": len(list((work / "report").glob("*.html"))),
         "report_json_mb": round((work / "report" / "report.json").stat().st_size / 2**20, 2),
         "requests_served": served.get("requests"), "truth": dict(truth), "counted": dict(counts),
         "match": all(counts.get(state, 0) == n for state, n in truth.items()) and len(seen) >= args.links,
     }
+    if not args.no_browser and Path(args.chromium).exists():
+        log("opening index.html in chromium")
+        figures["browser_ms"] = {name: round(ms) for name, ms in browser_figures(work / "report" / "index.html", args.chromium).items()}
     print(f"paperwatch run, {args.links} links on {args.hosts} hosts ({len(papers)} papers), "
           f"{args.delay_ms:g}-{args.delay_max_ms:g} ms an answer, default settings; {os.cpu_count()} CPUs")
     print(f"wall {figures['wall_s']} s, {figures['links_per_s']} links/s, CPU {figures['cpu_s']} s, "
-          f"peak RSS {figures['peak_rss_mb']} MB, report {figures['report_html_mb']} MB HTML + {figures['report_json_mb']} MB JSON")
+          f"peak RSS {figures['peak_rss_mb']} MB, report {figures['report_html_mb']} MB HTML in {figures['html_pages']} page(s) "
+          f"(index.html {figures['index_html_mb']} MB) + {figures['report_json_mb']} MB JSON")
+    if "browser_ms" in figures:
+        print("chromium, index.html: " + ", ".join(f"{name} {ms} ms" for name, ms in figures["browser_ms"].items()))
     for state in ("alive", "moved", "dead", "error"):
         print(f"  {state:<6} {counts.get(state, 0):>7} counted, {truth.get(state, 0):>7} in the world")
     others = {state: n for state, n in counts.items() if state not in truth}
