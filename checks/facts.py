@@ -20,6 +20,7 @@ included) or the plain constructor (records the fields that are not None); chang
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -75,6 +76,7 @@ class Facts:
             object.__setattr__(self, "recorded", names + tuple(key for key, _ in self.extra))
 
     @classmethod
+    @functools.cache  # per class: every stored observation's facts are built through it
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls) if f.name not in cls._BOOKKEEPING)
 

@@ -28,8 +28,8 @@ from reports.report_model import HISTORY_RUNS, STATE_ORDER, Report, Summary, rep
 from reports.report_rows import ChangeRow, HistoryCell, LinkRow, PaperRow, PaperWords, RunInfo, RunRow
 from reports.store import CitedLink, Store
 from reports.transitions import VERDICT_DAYS, compare_runs
-from reports.verdicts import CitedObservation, LinkVerdict, link_verdict, paper_verdict
-from reports.vocabulary import Change, ConfirmRule, Grade, Outcome
+from reports.verdicts import CitedObservation, LinkVerdict, facet_of, link_verdict, paper_verdict
+from reports.vocabulary import Change, ConfirmRule, Facet, Grade, Outcome
 
 REPORT_SCHEMA_VERSION = 3  # 3: summary.facets (available, split) replaces the "working" shares; paper.attention;
 # run.readings (how each input was read); run.confirm_rule (added later, same schema: a new key only)
@@ -111,8 +111,9 @@ def _paper_words(cited: Sequence[CitedObservation]) -> PaperWords:
     with the same rules gives ``data`` (datasets) and ``models`` without a second set of rules to drift.
     """
     verdict = paper_verdict(cited)
-    models = [link for link in cited if _is_model_link(link)]
-    datasets = [link for link in cited if not _is_model_link(link)]
+    data = [link for link in cited if facet_of(link) is Facet.DATA]  # only they decide a verdict's ``data``
+    models = [link for link in data if _is_model_link(link)]
+    datasets = [link for link in data if not _is_model_link(link)]
     return PaperWords(code=Outcome(verdict.code), data=Outcome(paper_verdict(datasets).data), demo=Outcome(verdict.demo),
                       explanation=verdict.explanation, artifacts=Grade(verdict.artifacts),
                       models=Outcome(paper_verdict(models).data))

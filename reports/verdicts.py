@@ -65,7 +65,7 @@ def artifacts_grade(outcomes: Sequence[str]) -> Grade:
     return Grade.UNAVAILABLE if any(word in MISSING for word in linked) else Grade.UNKNOWN
 
 
-def _facet_of(link: CitedObservation) -> Facet | None:
+def facet_of(link: CitedObservation) -> Facet | None:
     """The facet the verdict judges a link under, by its kind or its claim (a claim word of checks.claims);
     models count as data here (the report splits them out)."""
     if link.kind in CODE_KINDS or link.claim == "code":
@@ -139,7 +139,7 @@ def paper_verdict(links: Sequence[CitedObservation], claims_without_url: Sequenc
     judged = (Facet.CODE, Facet.DATA, Facet.DEMO)
     facets: dict[Facet, list[CitedObservation]] = {facet: [] for facet in judged}
     for link in links:
-        facet = _facet_of(link)
+        facet = facet_of(link)
         if facet:
             facets[facet].append(link)
     code = _best([code_outcome(link) for link in facets[Facet.CODE]], CODE_ORDER)
