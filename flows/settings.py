@@ -1,7 +1,7 @@
 """paperwatch's settings, assembled: one pydantic-settings model, ``PaperwatchSettings``.
 
 Each part's settings live beside the part that uses them (``checks.settings.CheckSettings``,
-``reports.alerts.AlertSettings``, the verdict rule ``[verdicts]`` here, handed to the reports as a
+``reports.alerts.AlertSettings``, the verdict rule ``[verdicts]`` here, which the monitor flow hands to the reports as a
 ``reports.vocabulary.ConfirmRule``); this
 module reads them from, lowest first: the defaults, ``paperwatch.toml`` in the current directory
 (or ``[tool.paperwatch]`` in ``pyproject.toml``, or ``--config FILE``), the environment users know
@@ -51,7 +51,6 @@ from flows.notify import NOTIFY_ENV, SENDERS, environment_targets
 from reports.alerts import AlertSettings
 from reports.delivery import NAMED_TARGET
 from reports.verdicts import CONFIRM_HOURS, CONFIRM_RUNS
-from reports.vocabulary import ConfirmRule
 
 CONFIG_NAMES = ("paperwatch.toml",)
 APP_TABLES = ("alerts", "verdicts")  # the file's tables that are not the checks'; ``notify`` is the alerts' too
@@ -71,11 +70,6 @@ class VerdictSettings(BaseModel):
 
     confirm_runs: PositiveInt = CONFIRM_RUNS
     confirm_hours: Hours = CONFIRM_HOURS
-
-    @property
-    def rule(self) -> ConfirmRule:
-        """The rule as the reports take it."""
-        return ConfirmRule(runs=self.confirm_runs, hours=self.confirm_hours)
 
 
 Found = tuple[Path, dict[str, Any]]  # a config file and its paperwatch settings
