@@ -22,6 +22,7 @@ from checks.repo_facts import activity_class, placeholder_facts
 # Enough for the page's head, the overview partial and a long README; a repository page
 # is 200–600 KB, so this is larger than the 256 KB cap for other pages.
 READ_LIMIT = 2 * 1024 * 1024
+HOSTS = frozenset({"github.com", "www.github.com"})  # where repository overview pages are served
 
 # First path segments of github.com that are not owners.
 _RESERVED = frozenset({
@@ -47,7 +48,7 @@ def is_repo_root(url: str) -> bool:
     """``https://github.com/owner/name`` itself, where the overview page (tree, README) is served."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
-    return ((parts.hostname or "").lower() in ("github.com", "www.github.com") and len(segments) == 2
+    return ((parts.hostname or "").lower() in HOSTS and len(segments) == 2
             and segments[0].lower() not in _RESERVED and not parts.query)
 
 

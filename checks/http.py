@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from checks.facts import Facts, PageFacts
+from checks.github_page import HOSTS as GITHUB_PAGE_HOSTS
 from checks.github_page import READ_LIMIT as REPO_PAGE_BYTES
 from checks.github_page import is_repo_root, latest_commit_url, repo_page_facts, with_latest_commit
 from checks.host_rules import HostRule, rule_for
@@ -61,6 +62,7 @@ class PageReader:
     because these are known pages (a GitHub repository overview) larger than it.
     """
 
+    hosts: frozenset[str]  # the hosts (lowercase) whose pages it may read; ``applies`` decides among their URLs
     applies: Callable[[str], bool]
     limit: int
     facts: Callable[[bytes], Facts | None]  # None: nothing could be read
@@ -72,7 +74,8 @@ class PageReader:
 # A github.com repository page: its tree, README and releases, then its default branch's last
 # commit, for runs without a GitHub token.
 PAGE_READERS: tuple[PageReader, ...] = (
-    PageReader(is_repo_root, REPO_PAGE_BYTES, repo_page_facts, latest_commit_url, with_latest_commit),)
+    PageReader(GITHUB_PAGE_HOSTS, is_repo_root, REPO_PAGE_BYTES, repo_page_facts, latest_commit_url, with_latest_commit),)
+_READER_HOSTS = frozenset().union(*(reader.hosts for reader in PAGE_READERS))
 _FOLLOW_UP_BYTES = 64 * 1024
 
 
@@ -135,7 +138,7 @@ class PageChecker:
         async with PageTransport(max_connections=self.settings.max_concurrency, trusted_hosts=self._trusted_hosts,
                                  allow_private=self.settings.allow_private) as transport:
             self.transport = transport
-            self._extensions = {"timeout": httpx.Timeout(self.settings.timeout).as_dict()}
+            self._timeout = httpx.Timeout(self.settings.timeout).as_dict()
             if self.settings.canaries and not await self._canaries_answer():
                 reason = "not checked: the monitor had no network (no canary URL answered before the run)"
                 observations = [self._finish(Observation(url=url, state=State.UNKNOWN, reason=reason, checker="http",
@@ -208,29 +211,30 @@ class PageChecker:
                                       evidence=trace.evidence(url, error="TotalTimeout"))
         return self._finish(observation)
 
-    def _refusal(self, url: str) -> str | None:
+    def _refusal(self, url: str, host: str) -> str | None:
         """Why this URL must not be requested, judged before any request (and again at connect time)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return f"unsupported scheme {parts.scheme or '(none)'}:"
-        if not parts.hostname:
+        if not host:
             return "no host name"
         if self.settings.excluded(url):
             return "excluded by configuration"
         if self.settings.allow_private:
             return None
-        return forbidden_host(parts.hostname)
+        return forbidden_host(host)
 
     async def _follow(self, trace: _Trace) -> Observation:
         url = current = trace.url
-        seen = {canonical(url)}
+        seen: set[str] | None = None  # where the redirects led, canonical: made at the first redirect
         for _ in range(self.settings.max_redirects + 1):
-            refusal = self._refusal(current)
+            host = _host(current)
+            refusal = self._refusal(current, host)
             if refusal:
                 what = "not requested" if current == url else f"redirect to {current} not followed"
                 return Observation(url=url, state=State.SKIPPED, checker="http", reason=f"{what}: {refusal}",
                                    evidence=trace.evidence(current))
-            answer = await self._fetch(current, trace)
+            answer = await self._fetch(current, host, trace)
             trace.attempts += answer.attempts
             if answer.status is None:
                 return self._failed(trace, current, answer.failure)
@@ -240,13 +244,15 @@ class PageChecker:
                     return self._unmapped(trace, current, answer.status, location.unmapped)
                 target = location.url
                 trace.hops.append((answer.status, target))
+                if seen is None:
+                    seen = {canonical(url)}
                 if target in seen:
                     return Observation(url=url, state=State.ERROR, checker="http", reason=f"redirect loop back to {target}",
                                        evidence=trace.evidence(target, answer.status))
                 seen.add(target)
                 current = target
                 continue
-            return await self._classify(trace, current, answer)
+            return await self._classify(trace, current, host, answer)
         return Observation(url=url, state=State.ERROR, checker="http", reason=f"more than {self.settings.max_redirects} redirects",
                            evidence=trace.evidence(current))
 
@@ -278,13 +284,13 @@ class PageChecker:
             self.nxdomain.add(trace.url)
         return Observation(url=trace.url, state=State.ERROR, checker="http", reason=failure.message, evidence=evidence)
 
-    async def _classify(self, trace: _Trace, current: str, answer: _Answer) -> Observation:
+    async def _classify(self, trace: _Trace, current: str, host: str, answer: _Answer) -> Observation:
         assert answer.status is not None
-        state, reason = state_for_status(answer.status, self._rule(current), Service.PAGE, accept=self.settings.accept)
+        state, reason = state_for_status(answer.status, self._rule(host), Service.PAGE, accept=self.settings.accept)
         evidence = trace.evidence(current, answer.status)
         if answer.status in (429, 503) and answer.retry_after:
             reason += f"; asked us to retry after {answer.retry_after}"
-        reader = self._reader(current)
+        reader = self._reader(current, host)
         if state is State.ALIVE and self.settings.soft404 and answer.body and reader is None:
             soft = await self._soft_404(current, signature(answer.body))
             if soft:
@@ -294,7 +300,7 @@ class PageChecker:
             facts = await self._follow_up(reader, current, facts)
         suggested = None
         if state is State.ALIVE and trace.hops:
-            moved_to = permanent_move(trace.url, trace.hops, lambda source: self._rule(source).redirects_expected)
+            moved_to = permanent_move(trace.url, trace.hops, lambda source: self._rule(_host(source)).redirects_expected)
             if moved_to:
                 state, suggested = State.MOVED, moved_to
                 reason = f"moved permanently to {moved_to} (HTTP {answer.status} there)"
@@ -314,8 +320,11 @@ class PageChecker:
                                      read=_FOLLOW_UP_BYTES, accept="application/json")
         return reader.with_follow_up(facts, answer.body) if answer.status == 200 and answer.body else facts
 
-    def _reader(self, url: str) -> PageReader | None:
-        return next((reader for reader in PAGE_READERS if reader.applies(url)), None)
+    @staticmethod
+    def _reader(url: str, host: str) -> PageReader | None:
+        if host not in _READER_HOSTS:
+            return None
+        return next((reader for reader in PAGE_READERS if host in reader.hosts and reader.applies(url)), None)
 
     async def _soft_404(self, url: str, page: PageSignature) -> str | None:
         """A "not found" or parked page served with 200, confirmed by a nonsense sibling URL."""
@@ -329,29 +338,27 @@ class PageChecker:
             return f"soft 404: HTTP 200, but the page says \"{page.marker}\" and a random path on the host gets the same page"
         return None
 
-    def _rule(self, url: str) -> HostRule:
-        """The host rule for ``url``'s host (built-in table and the user's rules), looked up once per host."""
-        host = (urlsplit(url).hostname or "").lower()
+    def _rule(self, host: str) -> HostRule:
+        """The rule for ``host`` (built-in table and the user's rules), looked up once per host."""
         rule = self._rules.get(host)
         if rule is None:
             rule = self._rules[host] = rule_for(host, self.settings.hosts)
         return rule
 
-    def _gate(self, url: str) -> HostGate:
-        host = (urlsplit(url).hostname or "").lower()
+    def _gate(self, host: str) -> HostGate:
         gate = self._gates.get(host)
         if gate is None:
-            gate = self._gates[host] = HostGate(self._rule(url), self.settings.per_host)
+            gate = self._gates[host] = HostGate(self._rule(host), self.settings.per_host)
         return gate
 
-    async def _fetch(self, url: str, trace: _Trace) -> _Answer:
+    async def _fetch(self, url: str, host: str, trace: _Trace) -> _Answer:
         """HEAD, then GET when HEAD is refused or the page must be read; retry transient failures."""
         request = route(url, self.settings.remap_rules)
         if request.remapped:
-            self._trusted_hosts.add((urlsplit(request.physical).hostname or "").lower())  # the operator wrote this target
+            self._trusted_hosts.add(_host(request.physical))  # the operator wrote this target
         target = request.physical
-        gate = self._gate(url)
-        reader = self._reader(url)
+        gate = self._gate(host)
+        reader = self._reader(url, host)
         answer = _Answer()
         for attempt in range(self.settings.retries + 1):
             if trace.out_of_time(self.settings.total_timeout):
@@ -400,7 +407,7 @@ class PageChecker:
 
     async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None,
                        trace: _Trace | None = None, read: int = 0, accept: str | None = None) -> _Answer:
-        gate = gate or self._gate(logical)
+        gate = gate or self._gate(_host(logical))
         async with gate, self._global:
             if trace is not None and trace.admitted is None:
                 trace.admitted = time.monotonic()
@@ -409,8 +416,7 @@ class PageChecker:
                 if accept is not None:
                     headers = headers.copy()
                     headers["Accept"] = accept
-                request = httpx.Request(method, target, headers=headers, extensions=self._extensions)
-                response = await self.transport.handle_async_request(request)
+                response = await self.transport.send(method, target, headers, self._timeout)
                 try:
                     body = await self._read(response, read) if method == "GET" else b""
                 finally:
@@ -427,7 +433,7 @@ class PageChecker:
                 return _Answer(status=response.status_code, location=wanted.get(b"location"), retry_after=retry_after,
                                content_type=wanted.get(b"content-type"), body=body)
             except (httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
-                return _Answer(failure=classify_failure(exc, urlsplit(logical).hostname or "", self.settings.timeout))
+                return _Answer(failure=classify_failure(exc, _host(logical), self.settings.timeout))
 
     def _headers_for(self, gate: HostGate) -> httpx.Headers:
         """Request headers, built once per host: converting headers per request is a large share of the CPU cost."""
@@ -448,6 +454,11 @@ class PageChecker:
         return b"".join(chunks)[:limit]
 
 
+def _host(url: str) -> str:
+    """The URL's host name, lowercase ("" when it has none)."""
+    return urlsplit(url).hostname or ""
+
+
 _ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type", b"x-ratelimit-remaining",
                              b"x-ratelimit-reset", b"ratelimit-remaining", b"ratelimit-reset"})
 
@@ -462,14 +473,28 @@ def _answer_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:
     return found
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (Linux, macOS): it halves the loop's share of the CPU per request."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(coro)
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from sync code, even when the caller's thread already has a loop."""
+    """Run a coroutine from sync code on a loop of its own, even when the caller's thread already has a loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return _run(coro)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(_run, coro).result()
 
 
 async def check_pages_async(urls: Sequence[str], settings: CheckSettings,
