@@ -13,6 +13,8 @@ the host rate-limited us, so it is ``unknown`` everywhere, saying why; 401/403/9
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
@@ -104,6 +106,18 @@ def state_for_status(status: int | None, rule: HostRule | None = None, service: 
     """
     if status is not None and (status in accept or (rule is not None and status in rule.accept)):
         return State.ALIVE, f"HTTP {status}"
+    if not message and not what:
+        return _plain(status, service)
+    return _judge(status, service, message, what)
+
+
+def _judge(status: int | None, service: Service, message: str, what: str) -> tuple[State, str]:
     row = next(row for row in STATUS_TABLE if row.fits(status, service, message))
     return row.state, row.reason.format(status=status, message=message, detail=f": {message}" if message else "",
                                         what=what, who=service.who)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain(status: int | None, service: Service) -> tuple[State, str]:
+    """A page's (or an API's) status without a message: the same few answers over and over, judged once each."""
+    return _judge(status, service, "", "")

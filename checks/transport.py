@@ -49,6 +49,10 @@ class GuardedResolver(ThreadedResolver):
         return results
 
 
+class InvalidURLError(httpx.TransportError):
+    """The URL cannot be sent at all (httpx and the pool refuse to encode it); nothing was requested."""
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a request got no HTTP answer, judged from the underlying exception chain.
@@ -57,7 +61,7 @@ class Failure:
     arrives as ``httpx.ConnectTimeout``), so the original cause decides.
     """
 
-    kind: str  # forbidden, nxdomain, dns, timeout, connect, tls, dropped, other
+    kind: str  # forbidden, invalid, nxdomain, dns, timeout, connect, tls, dropped, other
     message: str
 
     @property
@@ -70,6 +74,8 @@ def classify_failure(exc: BaseException, host: str, timeout: float) -> Failure:
     forbidden = _find(exc, ForbiddenAddressError)
     if forbidden is not None:
         return Failure("forbidden", str(forbidden))
+    if _find(exc, InvalidURLError) is not None:
+        return Failure("invalid", _first_line(exc))
     code = _gaierror_code(exc)
     if code in _NXDOMAIN_CODES:
         return Failure("nxdomain", f"host not found: DNS says {host} does not exist")
@@ -159,7 +165,9 @@ def _wire_url(url: str) -> yarl.URL:
     """The URL as sent: encoded exactly as httpx encodes it (IDN hosts, spaces, non-ASCII), parsed once."""
     if _ENCODED_URL.fullmatch(url) is None:
         url = str(httpx.URL(url))
-    return yarl.URL(url, encoded=True)
+    wire = yarl.URL(url, encoded=True)
+    wire.port  # noqa: B018 -- yarl reads the authority lazily: a bad port raises here, not deep in the pool
+    return wire
 
 
 class PageTransport(httpx.AsyncBaseTransport):
@@ -212,8 +220,12 @@ class PageTransport(httpx.AsyncBaseTransport):
         :func:`classify_failure`.
         """
         try:
+            wire = _wire_url(url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise InvalidURLError(f"not a valid URL ({_first_line(exc)})") from exc
+        try:
             response = await self._pool().request(
-                method, _wire_url(url), headers=self._plain_headers(headers), data=content,
+                method, wire, headers=self._plain_headers(headers), data=content,
                 allow_redirects=False, timeout=self.timeout(timeout))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _as_httpx(exc) from exc

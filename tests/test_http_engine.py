@@ -16,12 +16,16 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checks.config import ConfigError, apply_config
-from checks.http import OutageEvidence, check_pages, judge_outage
+from checks.http import OutageEvidence, _host, check_pages, judge_outage
 from checks.host_rules import HostRule
 from checks.model import Evidence, Observation, State
 from checks.settings import CheckSettings, RemapRule
@@ -365,3 +369,42 @@ def test_github_com_is_asked_a_few_pages_at_a_time_unless_configured_otherwise()
         configured = {"github.com": HostRule(max_concurrency=8)}
         check_pages(urls, CheckSettings(remap_rules=remap, canaries=(), soft404=False, per_host=10, hosts=configured))
         assert max(most) == 8
+
+
+def test_urls_with_spaces_non_ascii_and_escapes_reach_the_server_percent_encoded_as_httpx_encodes_them() -> None:
+    raw_paths: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        raw_paths.append(request.raw_path)
+        return web.Response(text="here")
+
+    with serve(handler) as port:
+        base = f"http://127.0.0.1:{port}"
+        paths = ["/plain/a-b_c~d", "/with space/ü?q=ä ö", "/%7Euser/a%20b?x=%E4", "/lone%zz", "/a[1]"]
+        result = check_pages([base + path for path in paths], CheckSettings(allow_private=True, retries=0))
+    assert {o.state for o in result.observations} == {State.ALIVE}
+    expected = [httpx.URL(base + path).raw_path.decode("ascii") for path in paths]
+    assert sorted(raw_paths) == sorted(expected)
+    assert "/with%20space/%C3%BC?q=%C3%A4%20%C3%B6" in raw_paths  # a space in the query stays %20, never "+"
+
+
+@given(st.lists(st.sampled_from(["http", "HTTPS", "ftp", "mailto:", "://", "//", "/", ":", "@", "u:p@", "[", "]", "::1",
+                                 "?", "#", "%", "%2F", "\\", ".", "-", "_", "a", "B", "example", "org", "0", "8080", "é",
+                                 " ", "\t"]), max_size=12).map("".join))
+def test_the_host_of_a_url_is_what_urlsplit_says(url: str) -> None:
+    try:
+        expected = urlsplit(url).hostname or ""
+    except ValueError:
+        return  # urlsplit refuses it (an unbalanced bracket): the checker's refusal step has the same view
+    assert _host(url) == expected
+
+
+def test_a_url_that_cannot_be_sent_is_skipped_with_its_reason_and_the_rest_are_checked(
+        local_server: tuple[int, list[str]]) -> None:
+    port, hits = local_server
+    broken = ["http://[::1/x", f"http://127.0.0.1:{port}99999/", "http://example.org/\x00"]
+    result = check_pages([*broken, f"http://127.0.0.1:{port}/fine"], CheckSettings(allow_private=True, retries=0))
+    by_url = {o.url: o for o in result.observations}
+    for url in broken:
+        assert by_url[url].state is State.SKIPPED and by_url[url].reason.startswith("not requested: not a valid URL ("), url
+    assert by_url[f"http://127.0.0.1:{port}/fine"].state is State.ALIVE and hits == ["/fine"]
