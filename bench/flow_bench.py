@@ -220,7 +220,13 @@ def timeline(api: str, flow_run_id: str) -> tuple[float, float, float, float, in
     """(flow seconds, checking, other tasks, orchestration, task runs) from the server's records."""
     with httpx.Client(base_url=api, timeout=30) as client:
         run = client.get(f"/flow_runs/{flow_run_id}").json()
-        tasks = client.post("/task_runs/filter", json={"flow_runs": {"id": {"any_": [flow_run_id]}}, "limit": 200}).json()
+        tasks: list[dict[str, Any]] = []
+        while True:  # the server answers at most 200 task runs a page
+            page = client.post("/task_runs/filter", json={"flow_runs": {"id": {"any_": [flow_run_id]}}, "limit": 200,
+                                                          "offset": len(tasks)}).json()
+            tasks += page
+            if len(page) < 200:
+                break
     begin, end = stamp(run["start_time"]), stamp(run["end_time"])
     spans = [(t["name"], stamp(t["start_time"]), stamp(t["end_time"])) for t in tasks if t["start_time"] and t["end_time"]]
     checks = [(a, b) for name, a, b in spans if name.startswith(CHECK_TASK_PREFIXES)]

@@ -3,6 +3,7 @@
     .venv/bin/python bench/scale_bench.py                                  # 20,000 links on 20 hosts (~2 min)
     .venv/bin/python bench/scale_bench.py --links 254000 --hosts 100       # the quarter-million day (issue 16)
     .venv/bin/python bench/scale_bench.py --json /tmp/scale.json
+    .venv/bin/python bench/scale_bench.py --prefect-server                 # and Prefect's share of the flow run
 
 The world (``bench/multihost.py``, its own process): H hosts, each on its own loopback address and
 port, every answer after ``--delay-ms``..``--delay-max-ms`` (100-300 ms by default). Its fate mix is
@@ -36,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import flow_bench  # noqa: E402
 from multihost import MultiHost  # noqa: E402
 from render_bench import browser_figures  # noqa: E402
 
@@ -76,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (report, database)")
     parser.add_argument("--chromium", default=os.environ.get("PAPERWATCH_TEST_CHROMIUM") or "/usr/bin/chromium")
     parser.add_argument("--no-browser", action="store_true", help="do not open the report in Chromium")
+    parser.add_argument("--prefect-server", action="store_true",
+                        help="run against a `prefect server` the bench starts (as scheduled deployments do) and split the "
+                             "flow run into checking, other tasks and orchestration (Prefect's share), read from its API")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="paperwatch-scale-"))
@@ -90,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.delay_ms:g}-{args.delay_max_ms:g} ms an answer; built in {time.monotonic() - started:.1f} s; work dir {work}")
         env = {**os.environ, "PREFECT_HOME": str(work / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
         env.pop("PREFECT_API_URL", None)
+        server = None
+        if args.prefect_server:
+            server, api, took = flow_bench.start_server(work / "prefect", work / "prefect-server.log")
+            env["PREFECT_API_URL"] = api
+            log(f"prefect server at {api}, started in {took:.1f} s")
         command = [str(exe), "run", str(world), "--config", str(work / "paperwatch.toml"),
                    "--db", str(work / "history.sqlite"), "--out", str(work / "report")]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -100,9 +110,20 @@ def main(argv: list[str] | None = None) -> int:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         served = web.stats()
     if code != 0:
+        if server is not None:
+            flow_bench.stop_group(server)
         log(f"paperwatch run exited {code}; its log: {work / 'run.log'}")
         return 1
     report = json.loads((work / "report" / "report.json").read_text(encoding="utf-8"))
+    prefect: dict[str, float] = {}
+    if server is not None:
+        try:
+            flow, checking, other, orchestration, task_runs = flow_bench.timeline(env["PREFECT_API_URL"], report["run"]["flow_run_id"])
+        finally:
+            flow_bench.stop_group(server)
+        prefect = {"flow_s": round(flow, 1), "checking_s": round(checking, 1), "other_tasks_s": round(other, 1),
+                   "orchestration_s": round(orchestration, 1), "orchestration_share": round(orchestration / flow, 4),
+                   "task_runs": task_runs}
     counts = Counter(link["state"] for paper in report["papers"] for link in paper["links"]
                      if link["normalized"].startswith("http://127."))
     seen = {link["normalized"] for paper in report["papers"] for link in paper["links"]}
@@ -117,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "report_json_mb": round((work / "report" / "report.json").stat().st_size / 2**20, 2),
         "requests_served": served.get("requests"), "truth": dict(truth), "counted": dict(counts),
         "match": all(counts.get(state, 0) == n for state, n in truth.items()) and len(seen) >= args.links,
+        **({"prefect": prefect} if prefect else {}),
     }
     if not args.no_browser and Path(args.chromium).exists():
         log("opening index.html in chromium")
@@ -126,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall {figures['wall_s']} s, {figures['links_per_s']} links/s, CPU {figures['cpu_s']} s, "
           f"peak RSS {figures['peak_rss_mb']} MB, report {figures['report_html_mb']} MB HTML in {figures['html_pages']} page(s) "
           f"(index.html {figures['index_html_mb']} MB) + {figures['report_json_mb']} MB JSON")
+    if prefect:
+        print(f"prefect server: flow run {prefect['flow_s']} s = checking {prefect['checking_s']} s + other tasks "
+              f"{prefect['other_tasks_s']} s + orchestration {prefect['orchestration_s']} s "
+              f"({100 * prefect['orchestration_share']:.1f} % of the flow run, {prefect['task_runs']} task runs)")
     if "browser_ms" in figures:
         print("chromium, index.html: " + ", ".join(f"{name} {ms} ms" for name, ms in figures["browser_ms"].items()))
     for state in ("alive", "moved", "dead", "error"):
