@@ -85,18 +85,21 @@ def _links(work: Mapping[str, Sequence[Mapping[str, Any]]], api: str) -> list[Li
 
 
 @flow(name="check-shard", description="Check one shard of a paperwatch run's links and hand the batches to its parent.")
-def check_shard(db: str, run_id: int, shard: int, work: dict[str, list[dict[str, Any]]],
-                settings: dict[str, Any] | None = None, github_token_secret: str | None = None) -> dict[str, Any]:
+def check_shard(db: str, run_id: int, shard: int, settings: dict[str, Any] | None = None,
+                github_token_secret: str | None = None) -> dict[str, Any]:
     """Started by a sharded ``monitor`` run through ``run_deployment``; not meant to be run by hand.
 
     Args:
         db: The history database of the parent run (PostgreSQL when workers are on several machines).
         run_id: The parent's run in that database.
-        shard: This shard's number in the parent's shard plan.
-        work: Links by API (``pages``, ``github``, ``huggingface``), as ``Link.to_dict()``.
+        shard: This shard's number in the parent's shard plan; its links (by API, as ``Link.to_dict()``)
+            are in the database, where the parent wrote them (``flows.shard_results``).
         settings: ``CheckSettings.to_dict()`` of the parent; tokens come from this worker's environment.
         github_token_secret: Name of a Prefect Secret block with the GitHub token, if the environment has none.
     """
+    work = shard_results.read_work(db, run_id, shard)
+    if work is None:
+        raise RuntimeError(f"run {run_id} has no links for shard {shard} in {db}: its parent has finished or never wrote them")
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
     if github_token_secret and not check_settings.github_token():
         load_token_secret(github_token_secret, check_settings.github_token_env)
@@ -137,6 +140,7 @@ def check_in_shards(plan: CheckPlan, count: int, db: str, run_id: int, settings:
                           table=[{"shard": s.number, "links": s.size, "work": s.describe().split(": ", 2)[-1]}
                                  for s in shards])
     shard_results.prepare(db, run_id)
+    shard_results.write_work(db, run_id, {shard.number: shard.work() for shard in shards})
     children = _start_children(shards, db, run_id, settings, github_token_secret, deployment)
     ended = _wait(children, shards, timeout)
     found = shard_results.read(db, run_id, [s.number for s in shards])
@@ -182,8 +186,8 @@ def _start_children(shards: Sequence[Shard], db: str, run_id: int, settings: Che
             deployment, timeout=0, as_subflow=True,  # no tags: task runs inherit them, and each tag costs an API call
             flow_run_name=f"run {run_id} shard {shard.number}/{len(shards)}",
             idempotency_key=f"{parent}:{run_id}:{shard.number}",
-            parameters={"db": db, "run_id": run_id, "shard": shard.number, "work": shard.work(),
-                        "settings": settings.to_dict(), "github_token_secret": github_token_secret})
+            parameters={"db": db, "run_id": run_id, "shard": shard.number, "settings": settings.to_dict(),
+                        "github_token_secret": github_token_secret})
         children[shard.number] = child.id
     return children
 

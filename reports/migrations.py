@@ -45,7 +45,14 @@ def _v3_to_v4(conn: Connection) -> None:
     _create_tables_of(4, conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4}
+def _v4_to_v5(conn: Connection) -> None:
+    """Shard runs read their links from the history database: as flow run parameters they passed
+    Prefect's 512 KB limit at about 2,600 links a shard."""
+    _create_tables_of(5, conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
+                                                       5: _v4_to_v5}
 
 
 def version_of(conn: Connection) -> int:

@@ -1,6 +1,6 @@
 """Every table of the history database, and which schema version created it.
 
-Schema (version 4), readable in one screen:
+Schema (version 5), readable in one screen:
 
     meta             key, value                          -- schema_version lives here
     runs             id, started_at, finished_at, flow_run_id, sources, source_digest,
@@ -18,6 +18,7 @@ Schema (version 4), readable in one screen:
                      tracking_issue                           -- what each run alerted    (v4)
     paperwatch_shard_results  run_id, shard, flow_run_id, batches, written_at
                                                               -- shard runs' checked batches (v4)
+    paperwatch_shard_work     run_id, shard, work, written_at  -- each shard run's links    (v5)
 
 Times are UTC ISO-8601 text, so they sort and read the same in every database. The steps that
 create these tables, version by version, are in ``reports.migrations``.
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = sa.MetaData()
 
@@ -158,6 +159,14 @@ shard_results = sa.Table(  # flows.shard_results: one row per shard flow run, re
     sa.Column("written_at", sa.String(40), nullable=False),
 )
 
+shard_work = sa.Table(  # flows.shard_results: each shard's links, written by the parent before it starts the shard runs
+    "paperwatch_shard_work", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True),
+    sa.Column("work", sa.JSON, nullable=False),  # {"pages" | "github" | "huggingface": [checks.model.Link.to_dict()]}
+    sa.Column("written_at", sa.String(40), nullable=False),
+)
+
 # A table is never changed after the version that created it; a later version adds tables (or
 # alters in its own migration, and then gives the earlier versions frozen copies of their tables).
 TABLES_OF_VERSION: dict[int, tuple[sa.Table, ...]] = {
@@ -165,4 +174,5 @@ TABLES_OF_VERSION: dict[int, tuple[sa.Table, ...]] = {
     2: (run_owners, daily_summaries),
     3: (run_readings,),
     4: (alert_log, shard_results),
+    5: (shard_work,),
 }

@@ -17,7 +17,7 @@ from prefect import flow
 
 from checks.extract import read_papers
 from checks.model import Evidence, Link, LinkKind, Observation, Paper, State
-from checks.plan import plan_checks
+from checks.plan import CheckPlan, plan_checks
 from checks.settings import CheckSettings, RemapRule
 from flows.batch_plan import LANE_BATCHES, CheckedBatch, CheckOutcome, plan_batches
 from flows.batches import check_links
@@ -133,6 +133,24 @@ def test_shard_results_travel_through_the_history_database(db: str) -> None:
     assert list(found) == [1] and [b.to_dict() for b in found[1]] == [batch.to_dict()]
     shard_results.clear(db, 7)
     assert shard_results.read(db, 7, [1]) == {} and shard_results.read(db, 8, [1]) == {1: []}
+
+
+def test_a_shards_links_travel_through_the_history_database_not_as_parameters(db: str) -> None:
+    """Prefect refuses flow run parameters over 512 KB (~2,600 links): a 100,000-link shard must still start."""
+    from flows import shard_results
+
+    links = [Link(url=f"https://host{i % 40}.example.org/p/{i}", normalized=f"https://host{i % 40}.example.org/p/{i}",
+                  kind=LinkKind.PROJECT) for i in range(200_000)]
+    shards = plan_shards(CheckPlan(github=(), huggingface=(), http=tuple(links)), 2, with_token=False)
+    shard_results.prepare(db, 9)
+    shard_results.write_work(db, 9, {shard.number: shard.work() for shard in shards})
+    for shard in shards:
+        work = shard_results.read_work(db, 9, shard.number)
+        assert work is not None and [Link.from_dict(d) for d in work["pages"]] == [
+            link for group in shard.groups for link in group.links]
+    assert sum(len(shard_results.read_work(db, 9, s.number)["pages"]) for s in shards) == 200_000
+    shard_results.clear(db, 9)
+    assert shard_results.read_work(db, 9, 1) is None  # a late shard of a finished run finds nothing, and says so
 
 
 # --- flows against the simulated web ---------------------------------------------------------------
