@@ -30,10 +30,10 @@ def prepare(db: str, run_id: int) -> None:
 
 
 def write_work(db: str, run_id: int, work: Mapping[int, Mapping[str, Any]]) -> None:
-    """Every shard's links (``Shard.work()`` by shard number), in one transaction, before any shard starts."""
+    """Every shard's links (``Shard.work()`` by shard number), in one transaction, after ``prepare`` and
+    before any shard starts."""
     written_at = datetime.now(timezone.utc).isoformat()
     with Store.open(db) as store, store.engine.begin() as conn:
-        conn.execute(sa.delete(shard_work).where(shard_work.c.run_id == run_id))
         conn.execute(sa.insert(shard_work), [{"run_id": run_id, "shard": shard, "work": dict(links), "written_at": written_at}
                                              for shard, links in work.items()])
 
