@@ -395,7 +395,7 @@ def paperwatch_driver(argv: list[str]) -> None:
 def aiohttp_driver(argv: list[str]) -> None:
     """Child side of the reference run: bare aiohttp doing the same requests as paperwatch (``_aiohttp-driver``).
 
-    HEAD; follow redirects by hand with HEAD; GET after a non-2xx HEAD. A task waits for its host's gate
+    GET; follow redirects by hand with GET. A task waits for its host's gate
     *before* it takes a global slot, so a busy host never holds global slots idle. Not a product: no guards,
     no retries, no evidence; it shows what the server and this machine allow.
     """
@@ -429,15 +429,13 @@ def aiohttp_driver(argv: list[str]) -> None:
                 async with gates[urlsplit(url).netloc], global_gate:
                     try:
                         current, moved = url, False
-                        status, location = await request("HEAD", current)
+                        status, location = await request("GET", current)
                         for _ in range(10):
                             if not (300 <= status < 400 and location):
                                 break
                             moved = moved or status in (301, 308)
                             current = urljoin(current, location)
-                            status, location = await request("HEAD", current)
-                        if not 200 <= status < 300:
-                            status, _ = await request("GET", current)
+                            status, location = await request("GET", current)
                     except (aiohttp.ClientError, asyncio.TimeoutError):
                         states["error"] += 1
                         return
@@ -456,7 +454,7 @@ def aiohttp_driver(argv: list[str]) -> None:
 
 
 def run_aiohttp(corpus: Corpus, files: dict[str, Path], web: MultiHost, args: argparse.Namespace) -> Measured:
-    n_req = corpus.n + corpus.count("moved") + corpus.count("missing")
+    n_req = corpus.n + corpus.count("moved")
     cmd = [paperwatch_python(), str(Path(__file__).resolve()), "_aiohttp-driver", "--input", str(files["txt"]),
            "--concurrency", str(args.concurrency), "--per-host", str(args.per_host), "--timeout", str(args.timeout)]
     m, out, err = measure(f"aiohttp-{corpus.n}", cmd, web, files["dir"], args.tool_timeout, n_req)
@@ -490,7 +488,7 @@ def _read_driver_report(m: Measured, out: Path, err: Path, corpus: Corpus) -> Me
 
 
 def run_paperwatch(corpus: Corpus, files: dict[str, Path], web: MultiHost, args: argparse.Namespace) -> Measured:
-    n_req = corpus.n + corpus.count("moved") + corpus.count("missing")  # HEAD, plus a hop per 301, plus GET after a 404 HEAD
+    n_req = corpus.n + corpus.count("moved")  # a GET, plus one per 301 hop
     via = args.paperwatch_via
     cli = paperwatch_cli() if via in ("auto", "cli") else None
     if via == "cli" and cli is None:

@@ -21,7 +21,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -45,7 +45,7 @@ from checks.remap import Location, Route, canonical, logical_location, remap, ro
 from checks.settings import CheckSettings
 from checks.soft404 import PageSignature, is_html, sibling_probe_url, signature
 from checks.statuses import Service, state_for_status
-from checks.transport import DEFAULT_HEADERS, Failure, PageTransport, classify_failure
+from checks.transport import DEFAULT_HEADERS, Failure, PageTransport, classify_failure, close, read_prefix
 
 T = TypeVar("T")
 
@@ -214,9 +214,10 @@ class PageChecker:
 
     def _refusal(self, url: str, host: str) -> str | None:
         """Why this URL must not be requested, judged before any request (and again at connect time)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return f"unsupported scheme {parts.scheme or '(none)'}:"
+        if not url.startswith(("https://", "http://")):  # the common case without a full parse
+            scheme = urlsplit(url).scheme
+            if scheme not in ("http", "https"):
+                return f"unsupported scheme {scheme or '(none)'}:"
         if not host:
             return "no host name"
         if self.settings.excluded(url):
@@ -356,7 +357,14 @@ class PageChecker:
         return gate
 
     async def _fetch(self, url: str, host: str, trace: _Trace) -> _Answer:
-        """HEAD, then GET when HEAD is refused or the page must be read; retry transient failures."""
+        """GET (or with ``method = "head"``: HEAD, then GET when HEAD is refused or the page must be read);
+        retry transient failures.
+
+        GET is the default, as in lychee: one round trip per hop where HEAD needs two for every
+        failure (some servers answer HEAD wrongly, so a failing HEAD is confirmed with GET) and for
+        every HTML page read for soft 404s. Only the first bytes of a body are read, and only when
+        a verdict needs them; a large body is not downloaded (its connection is closed instead).
+        """
         request = route(url, self.settings.remap_rules)
         if request.remapped:
             self._trusted_hosts.add(_host(request.physical))  # the operator wrote this target
@@ -369,6 +377,8 @@ class PageChecker:
                 raise _OutOfTime
             if reader is not None:  # the page is read anyway: one GET instead of HEAD + GET
                 answer = await self._request("GET", target, url, gate=gate, trace=trace, read=reader.limit)
+            elif self.settings.method == "get":  # one round trip; the body is read only when a verdict needs it
+                answer = await self._request("GET", target, url, gate=gate, trace=trace, sniff=self.settings.soft404)
             else:
                 answer = await self._request("HEAD", target, url, gate=gate, trace=trace)
                 if self._needs_get(answer):
@@ -410,7 +420,11 @@ class PageChecker:
         return self.settings.backoff * (2**attempt) * (0.5 + _JITTER.random())
 
     async def _request(self, method: str, target: str, logical: str, *, gate: HostGate | None = None,
-                       trace: _Trace | None = None, read: int = 0, accept: str | None = None) -> _Answer:
+                       trace: _Trace | None = None, read: int = 0, sniff: bool = False,
+                       accept: str | None = None) -> _Answer:
+        """One request. A GET reads ``read`` bytes of the body; with ``sniff``, the first bytes of a
+        2xx HTML page (for soft 404s) and nothing of any other body. A small unread body that has
+        arrived whole is drained, so that its connection goes back to the pool."""
         gate = gate or self._gate(_host(logical))
         async with gate, self._global:
             if trace is not None and trace.admitted is None:
@@ -418,15 +432,16 @@ class PageChecker:
             try:
                 headers = self._headers_for(gate)
                 if accept is not None:
-                    headers = headers.copy()
-                    headers["Accept"] = accept
+                    headers = _with_headers(headers, {"Accept": accept})
                 response = await self.transport.send(method, target, headers, self._timeout)
-                try:
-                    body = await self._read(response, read) if method == "GET" else b""
-                finally:
-                    await response.aclose()
-                self.responses_seen += 1
                 wanted = _answer_headers(response.headers.raw)
+                try:
+                    if sniff and 200 <= response.status_code < 300 and is_html(wanted.get(b"content-type")):
+                        read = self._sniff_bytes
+                    body = await read_prefix(response, read, _drain_to(wanted)) if method == "GET" else b""
+                finally:
+                    await close(response)
+                self.responses_seen += 1
                 retry_after = wanted.get(b"retry-after")
                 budget_wait = rate_limit_wait(wanted)
                 if budget_wait is not None:
@@ -439,23 +454,22 @@ class PageChecker:
             except (httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
                 return _Answer(failure=classify_failure(exc, _host(logical), self.settings.timeout))
 
-    def _headers_for(self, gate: HostGate) -> httpx.Headers:
+    def _headers_for(self, gate: HostGate) -> dict[str, str]:
         """Request headers, built once per host: converting headers per request is a large share of the CPU cost."""
         if gate.headers is None:
-            gate.headers = httpx.Headers({"User-Agent": self.settings.user_agent, **DEFAULT_HEADERS, **gate.rule.headers})
+            gate.headers = _with_headers({"User-Agent": self.settings.user_agent}, DEFAULT_HEADERS, gate.rule.headers)
         return gate.headers
 
-    async def _read(self, response: httpx.Response, limit: int) -> bytes:
-        """Read at most ``limit`` bytes of the body, then stop."""
-        chunks: list[bytes] = []
-        received = 0
-        async for chunk in response.aiter_raw():
-            received += len(chunk)
-            if limit:
-                chunks.append(chunk)
-            if received >= limit:
-                break
-        return b"".join(chunks)[:limit]
+
+def _with_headers(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Header layers merged; a name in a later layer replaces the same name in an earlier one, whatever its case."""
+    merged: dict[str, str] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            for same in [known for known in merged if known.lower() == name.lower()]:
+                del merged[same]
+            merged[name] = value
+    return merged
 
 
 # ``scheme://host[:port]`` followed by the path, query, fragment or the end: the common case of ``_host``
@@ -475,8 +489,15 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-_ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type", b"x-ratelimit-remaining",
+_ANSWER_HEADERS = frozenset({b"location", b"retry-after", b"content-type", b"content-length", b"x-ratelimit-remaining",
                              b"x-ratelimit-reset", b"ratelimit-remaining", b"ratelimit-reset"})
+_DRAIN_BYTES = 64 * 1024  # a body up to this size is read to its end: the connection is worth more than the bytes
+
+
+def _drain_to(headers: dict[bytes, str]) -> int:
+    """How much of an unwanted body to read so that its connection can be reused: all of a small one, none of a large one."""
+    length = headers.get(b"content-length", "")
+    return int(length) if length.isdigit() and int(length) <= _DRAIN_BYTES else 0
 
 
 def _answer_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, str]:

@@ -10,7 +10,7 @@ values are strict: ``"10"`` is not a number, ``1`` is not ``true``.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import ErrorDetails, PydanticCustomError
@@ -42,6 +42,7 @@ Count = Annotated[int, Strict(), Field(ge=0), said("a non-negative integer")]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True), said("a non-negative number of seconds")]
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True), said("a positive number of seconds")]
 Hours = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True), said("a non-negative number of hours")]
+RequestMethod = Annotated[Literal["get", "head"], said('"get" or "head"')]
 Strings = Annotated[tuple[Annotated[str, Strict()], ...], said("a list of strings")]
 Statuses = Annotated[tuple[Annotated[int, Strict(), Field(ge=100, le=999)], ...], said("a list of HTTP statuses (100-999)")]
 

@@ -25,7 +25,7 @@ from checks.remap import RemapError as RemapError  # re-exported: settings are w
 from checks.remap import RemapRule as RemapRule
 from checks.remap import canonical
 from checks.remap import remap as remap
-from checks.setting_types import Count, Flag, PositiveInt, PositiveSeconds, Seconds, Statuses, Strings, Text, said
+from checks.setting_types import Count, Flag, PositiveInt, PositiveSeconds, RequestMethod, Seconds, Statuses, Strings, Text, said
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
@@ -84,6 +84,8 @@ class CheckSettings:
     exclude: Patterns = ()  # regexes: matching URLs are skipped, never requested
     include: Patterns = ()  # regexes: matching URLs are checked even when excluded
     soft404: Flag = True  # look for "not found" pages served with 200, and parked domains
+    # "get": one GET per hop, reading only what a verdict needs; "head": HEAD, then GET to confirm a failure or read HTML
+    method: RequestMethod = "get"
     hosts: SkipValidation[Mapping[str, HostRule]] = field(default_factory=dict)  # the user's host rules over checks.host_rules.BUILT_IN, read by checks.host_rules.parse_host_table
     github_token_env: Text = "GITHUB_TOKEN"
     hf_token_env: Text = "HF_TOKEN"
@@ -129,6 +131,7 @@ class CheckSettings:
             "exclude": list(self.exclude),
             "include": list(self.include),
             "soft404": self.soft404,
+            "method": self.method,
             "hosts": {host: rule.to_dict() for host, rule in self.hosts.items()},
             "github_token_env": self.github_token_env,
             "hf_token_env": self.hf_token_env,

@@ -138,8 +138,60 @@ class _Body(httpx.AsyncByteStream):
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _as_httpx(exc) from exc
 
+    async def prefix(self, limit: int, drain_to: int) -> bytes:
+        """The body's first ``limit`` bytes, read on (and discarded) up to ``drain_to`` bytes.
+
+        Straight from aiohttp's buffer: a body that has already arrived whole costs no reading
+        at all, and a response released at its end leaves its connection to the pool.
+        """
+        content = self._response.content
+        want = max(limit, drain_to)
+        kept: list[bytes] = []
+        received = 0
+        try:
+            while received < want and not content.at_eof():
+                chunk = await content.read(want - received)
+                if not chunk:
+                    break
+                if received < limit:
+                    kept.append(chunk)
+                received += len(chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _as_httpx(exc) from exc
+        return b"".join(kept)[:limit]
+
     async def aclose(self) -> None:
         self._response.release()
+
+
+async def read_prefix(response: httpx.Response, limit: int, drain_to: int = 0) -> bytes:
+    """At most ``limit`` bytes of a streamed response's body; reading goes on, discarding, up to ``drain_to``.
+
+    Draining a small body to its end lets its connection serve the next request; a large one is
+    left unread (its connection is closed when the response is). Close the response afterwards.
+    """
+    if not limit and not drain_to:
+        return b""
+    if isinstance(response.stream, _Body):
+        return await response.stream.prefix(limit, drain_to)
+    kept: list[bytes] = []
+    received = 0
+    async for chunk in response.aiter_raw():
+        if received < limit:
+            kept.append(chunk)
+        received += len(chunk)
+        if received >= limit and received >= drain_to:
+            break
+    return b"".join(kept)[:limit]
+
+
+async def close(response: httpx.Response) -> None:
+    """Close a streamed response: its connection goes back to the pool if its body was read to the end."""
+    if isinstance(response.stream, _Body):  # without httpx's per-response bookkeeping, which costs as much as the read
+        response.is_closed = True
+        await response.stream.aclose()
+    else:
+        await response.aclose()
 
 
 def _as_httpx(exc: BaseException) -> httpx.TransportError:
@@ -197,7 +249,9 @@ class PageTransport(httpx.AsyncBaseTransport):
                                                   skip_auto_headers=("Accept-Encoding",))
         return self._session
 
-    def _plain_headers(self, headers: httpx.Headers) -> dict[str, str]:
+    def _plain_headers(self, headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
+        if isinstance(headers, dict):
+            return headers
         key = tuple(headers.raw)
         plain = self._headers.get(key)
         if plain is None:
@@ -212,9 +266,12 @@ class PageTransport(httpx.AsyncBaseTransport):
             timeout = self._timeouts[key] = aiohttp.ClientTimeout(sock_connect=key[0], sock_read=key[1], connect=key[2])
         return timeout
 
-    async def send(self, method: str, url: str, headers: httpx.Headers, timeout: Mapping[str, Any], *,
+    async def send(self, method: str, url: str, headers: httpx.Headers | dict[str, str], timeout: Mapping[str, Any], *,
                    content: bytes | None = None, request: httpx.Request | None = None) -> httpx.Response:
         """Send one request for an already-encoded ``url``; the response's body is streamed (close it).
+
+        ``headers`` are httpx's, or a plain ``dict`` of header strings sent as they are (a caller
+        that sends the same headers many times builds that once).
 
         Failures are raised as httpx's exception classes, with aiohttp's cause chained for
         :func:`classify_failure`.

@@ -176,8 +176,10 @@ def serve(handler: Any) -> Iterator[int]:
     try:
         yield runner.addresses[0][1]
     finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)  # handlers still writing end here
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+        loop.close()
 
 
 @pytest.fixture()
@@ -269,6 +271,54 @@ def test_a_huge_body_is_not_read_past_the_cap(endless_page: tuple[int, dict[str,
     assert sent["chunks"] < 1000  # the checker hung up after the first bytes it needed, not after 64 MB
 
 
+def test_a_link_costs_one_get_and_head_first_stays_available(sim: SimulatedWeb) -> None:
+    urls = ["https://ok.example.org/", "https://gone.example.org/x"]
+    by_get = states(check_pages(urls, settings(sim)))
+    assert sorted(record.method for record in sim.request_log()) == ["GET", "GET"]  # the 404 is not asked twice
+    sim.reset_stats()
+    by_head = states(check_pages(urls, settings(sim, method="head")))
+    # HEAD first: the HTML page is read with a GET, and the 404 is confirmed with a GET
+    assert sorted(record.method for record in sim.request_log()) == ["GET", "GET", "HEAD", "HEAD"]
+    assert by_get == by_head == {"https://ok.example.org/": State.ALIVE, "https://gone.example.org/x": State.DEAD}
+
+
+def test_a_large_download_is_not_fetched_and_small_bodies_keep_their_connection() -> None:
+    sent = {"chunks": 0}
+    connections: set[object] = set()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        connections.add(request.transport.get_extra_info("peername") if request.transport else None)
+        if request.path == "/dataset.zip":
+            response = web.StreamResponse(headers={"Content-Type": "application/zip"})
+            await response.prepare(request)
+            try:
+                for _ in range(1000):
+                    await response.write(b"x" * 65536)
+                    sent["chunks"] += 1
+                    await asyncio.sleep(0.001)
+            except (ConnectionResetError, ConnectionError):
+                pass
+            return response
+        # a 40 KB body in two parts, the second a little later: unread, it would not have arrived whole
+        response = web.StreamResponse(status=404 if request.path.startswith("/missing") else 200,
+                                      headers={"Content-Type": "application/json", "Content-Length": "40000"})
+        await response.prepare(request)
+        await response.write(b"y" * 20_000)
+        await asyncio.sleep(0.02)
+        await response.write(b"y" * 20_000)
+        return response
+
+    with serve(handler) as port:
+        small = [f"http://127.0.0.1:{port}/{kind}/{i}" for i in range(10) for kind in ("ok", "missing")]
+        result = check_pages(small, CheckSettings(allow_private=True, timeout=5, retries=0, per_host=1, max_concurrency=1))
+        assert sorted(o.state.value for o in result.observations) == ["alive"] * 10 + ["dead"] * 10
+        assert len(connections) == 1  # 40 KB bodies are read to their end, so one connection serves all 20 GETs
+
+        download = check_pages([f"http://127.0.0.1:{port}/dataset.zip"], CheckSettings(allow_private=True, timeout=5, retries=0))
+        assert download.observations[0].state is State.ALIVE
+        assert sent["chunks"] < 1000  # the checker hung up after the headers, not after 64 MB
+
+
 def test_a_sink_receives_every_url_once_with_the_same_verdicts_and_nothing_is_kept(sim: SimulatedWeb) -> None:
     urls = ["https://ok.example.org/", "https://gone.example.org/x", "https://ok.example.org/bot-wall",
             "https://spa.example.org/code", "https://ok.example.org/"]
@@ -290,16 +340,18 @@ def test_offline_verdicts_reach_the_sink_as_unknown_after_the_outage_judgement(s
 
 def test_pages_get_our_user_agent_and_host_headers_and_no_cookie_travels_between_requests() -> None:
     seen: list[dict[str, str]] = []
+    accepts: list[list[str]] = []
 
     async def handler(request: web.Request) -> web.Response:
         seen.append(dict(request.headers))
+        accepts.append(request.headers.getall("Accept", []))
         response = web.Response(text="hello")
         response.set_cookie("session", "secret-from-first-page")
         return response
 
     with serve(handler) as port:
         host = f"127.0.0.1:{port}"
-        policy = {"127.0.0.1": HostRule(headers={"X-Lab": "vision"})}
+        policy = {"127.0.0.1": HostRule(headers={"X-Lab": "vision", "accept": "application/json"})}
         result = check_pages([f"http://{host}/a", f"http://{host}/b"],
                              CheckSettings(allow_private=True, user_agent="paperwatch-test/1", hosts=policy))
     assert {o.state for o in result.observations} == {State.ALIVE}
@@ -307,6 +359,7 @@ def test_pages_get_our_user_agent_and_host_headers_and_no_cookie_travels_between
     for headers in seen:
         assert headers["User-Agent"] == "paperwatch-test/1" and headers["X-Lab"] == "vision" and headers["Host"] == host
         assert "Cookie" not in headers
+    assert accepts == [["application/json"]] * 2  # the host's Accept replaces ours, whatever its case
 
 
 def test_rate_limit_headers_without_retry_after_are_waited_for_and_slow_the_host() -> None:
