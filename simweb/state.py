@@ -12,21 +12,24 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
+from .archive_book import ArchiveBook
+from .archive_world import ARCHIVE_HOSTS
 from .issues import IssueBook
 from .ratelimit import Windows
 from .scenario import Scenario
 from .world import World
 
 FACES = ("github", "graphql", "hub", "web")  # graphql: POST /graphql on the GitHub face, its own budget
+ARCHIVE = "archive"  # the archives' hosts on the web face, counted apart (see simweb.archives)
 LOG_SIZE = 10_000
 
 
 @dataclass(frozen=True)
 class RequestRecord:
-    face: str  # github, graphql, hub or web
+    face: str  # github, graphql, hub, web or archive
     method: str
     url: str  # path and query on the face; the logical URL on the web face
-    client: str  # token or "anonymous"; the host on the web face
+    client: str  # token or "anonymous"; the host on the web and archive faces
     status: int | None  # None when the connection was dropped
     points: int  # rate-limit points charged
     at: float
@@ -47,6 +50,8 @@ class SimState:
         self.secondary_windows = Windows()  # GitHub's burst limit, REST and GraphQL together
         self._attempts: Counter[tuple[str, str, str]] = Counter()
         self.issues = IssueBook()
+        self.archives = ArchiveBook()  # save requests outlive phases and load(), as issues do
+        self._saves: Counter[str] = Counter()  # Save Code Now POSTs per archive host
 
     @property
     def world(self) -> World:
@@ -84,12 +89,17 @@ class SimState:
             self._attempts[key] = seen + 1
             return seen
 
-    def record(self, face: str, method: str, url: str, client: str, status: int | None, points: int = 0) -> None:
+    def record(
+        self, face: str, method: str, url: str, client: str, status: int | None, points: int = 0, save: bool = False
+    ) -> None:
+        """Log one request; ``save`` marks a Save Code Now POST (``client`` is then the archive's host)."""
         entry = RequestRecord(face, method, url, client, status, points, time.time())
         with self._lock:
             self._log.append(entry)
             self._requests[(face, client)] += 1
             self._points[(face, client)] += points
+            if save:
+                self._saves[client] += 1
 
     def request_log(self) -> list[RequestRecord]:
         with self._lock:
@@ -108,7 +118,13 @@ class SimState:
                         k: {"requests": self._requests[(face, k)], "points": self._points[(face, k)]} for k in keys
                     },
                 }
+            result[ARCHIVE] = self._archive_stats()
             return result
+
+    def _archive_stats(self) -> dict[str, Any]:
+        """Requests and Save Code Now POSTs per archive host; every host listed, asked or not."""
+        hosts = {h: {"requests": self._requests[(ARCHIVE, h)], "saves": self._saves[h]} for h in ARCHIVE_HOSTS}
+        return {"requests": sum(n for (f, _), n in self._requests.items() if f == ARCHIVE), "hosts": hosts}
 
     def reset_stats(self) -> None:
         """Forget the log, the counters and every client's used rate-limit budget."""
@@ -116,6 +132,8 @@ class SimState:
             self._log.clear()
             self._requests.clear()
             self._points.clear()
+            self._saves.clear()
+        self.archives.reset_windows()
         self.github_windows.reset()
         self.graphql_windows.reset()
         self.hub_windows.reset()

@@ -2,8 +2,10 @@
 
 A request for ``/https/host/path?query`` stands for ``https://host/path?query``. The
 answer comes from the scenario's ``web``/``hosts`` entries, else from the simulated
-github.com / huggingface.co, else a 404 page. Locations are sent exactly as the
-scenario gives them, so redirects stay in logical URL space for the checker.
+github.com / huggingface.co, else a 404 page. Locations are sent exactly as the scenario
+gives them, so redirects stay in logical URL space for the checker. The archives' hosts
+(Software Heritage, the Wayback Machine) are answered by ``simweb.archives`` first, and
+counted as the face "archive"; paths no archive simulates fall through to the lookup above.
 
 ``/mirror/https/host/path?query`` answers the same, as a reverse proxy of that site would
 (nginx's ``proxy_redirect``): a Location into the mirrored site itself (absolute, or a path
@@ -21,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from aiohttp import web
 from multidict import CIMultiDict
 
+from .archives import archive_answer, archive_host, is_save_post
 from .faults import DROPPED, trouble
 from .pages import default_body, html_page
 from .respond import Drop, drop, stream
@@ -86,11 +89,18 @@ class WebFace:
         url = logical_url(request.raw_path)
         if url is None:
             return web.Response(status=400, text="simweb: expected /{http|https}/{host}/{path}\n")
+        archive = archive_host(url)  # Software Heritage and the Wayback Machine: their own face, by host
+        face = "web" if archive is None else "archive"
         status = None  # stays None when dropped, or when the client gives up first
         try:
-            fault = trouble(self.state, "web", request.method, url)
+            fault = trouble(self.state, face, request.method, url)
             if fault == DROPPED:
                 raise Drop
+            if fault is None and archive is not None:
+                answered = await archive_answer(self.state, request, url)
+                if answered is not None:
+                    status = answered.status
+                    return answered
             page = Page(status=fault) if fault is not None else answer_for(self.state.world, url)
             if page.location is not None and request.raw_path.startswith(MIRROR + "/"):
                 page = replace(page, location=mirrored_location(page.location, url, f"http://{request.host}"))
@@ -100,7 +110,8 @@ class WebFace:
         except Drop:
             return drop(request)
         finally:
-            self.state.record("web", request.method, url, (urlsplit(url).hostname or "").lower(), status)
+            host = (urlsplit(url).hostname or "").lower()
+            self.state.record(face, request.method, url, host, status, save=is_save_post(request.method, url))
 
     @staticmethod
     async def render(request: web.Request, page: Page) -> web.StreamResponse:

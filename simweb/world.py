@@ -13,6 +13,8 @@ from functools import cached_property
 from typing import ClassVar, Literal, Mapping
 from urllib.parse import unquote, urlsplit
 
+from .archive_world import Archives
+
 EPOCH = datetime(2023, 6, 1, tzinfo=timezone.utc)
 
 SpaceStage = Literal[
@@ -544,6 +546,7 @@ class World:
     web: Mapping[str, Page] = field(default_factory=dict)  # logical URL -> answer
     hosts: Mapping[str, Page] = field(default_factory=dict)  # host -> answer for all its URLs
     faults: Faults = field(default_factory=Faults)
+    archives: Archives = field(default_factory=Archives)  # Software Heritage and the Wayback Machine
 
     def __post_init__(self) -> None:
         for url in self.web:
