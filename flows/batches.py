@@ -116,7 +116,7 @@ async def check_hub_batch(links: list[Link], settings: CheckSettings) -> Checked
     return CheckedBatch("huggingface", tuple(await asyncio.to_thread(check_artifacts, links, settings, on_done)))
 
 
-def ensure_limits() -> None:
+def ensure_limits(limits: Mapping[str, tuple[int, float]] = GLOBAL_LIMITS) -> None:
     """Create paperwatch's global concurrency limits where they do not exist yet; never change a
     limit an operator has tuned. Without them runs still work, only unthrottled across runs."""
     from prefect.client.orchestration import get_client
@@ -126,7 +126,7 @@ def ensure_limits() -> None:
     logger = get_run_logger()
     try:
         with get_client(sync_client=True) as client:
-            for name, (slots, decay) in GLOBAL_LIMITS.items():
+            for name, (slots, decay) in limits.items():
                 try:
                     client.read_global_concurrency_limit_by_name(name)
                 except ObjectNotFound:

@@ -222,7 +222,7 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
         result = monitor(sources=list(sources), db=without_password(db), out=out, settings=settings.checks.to_dict(),
                          input_format=input_format, github_token_secret=github_token_secret, keep_days=keep_days,
                          alerts=settings.alerts.public_dict(), confirm_runs=settings.verdicts.confirm_runs,
-                         confirm_hours=settings.verdicts.confirm_hours)
+                         confirm_hours=settings.verdicts.confirm_hours, archive=settings.archive.to_dict())
     except (PaperwatchError, StoreError) as exc:
         fail(str(exc))
     print_outcome(result)

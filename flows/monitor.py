@@ -27,6 +27,7 @@ from checks.settings import CheckSettings
 from flows.batches import check_links, completed_state, untraversed
 from flows.run_tasks import load_token_secret, mark_failed, record_observations, start_run, stored_metadata
 from flows.notify import SENDERS, run_alert_settings
+from flows.rescue import rescue_step
 from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
 from reports.alerts import process_run
 from reports.exports import summary_table
@@ -90,7 +91,8 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
             github_token_secret: str | None = None, keep_days: int = DEFAULT_KEEP_DAYS,
             notify: list[str] | None = None, alerts: dict[str, Any] | None = None,
             shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
-            confirm_runs: int = ConfirmRule().runs, confirm_hours: float = ConfirmRule().hours) -> dict[str, Any]:
+            confirm_runs: int = ConfirmRule().runs, confirm_hours: float = ConfirmRule().hours,
+            archive: dict[str, Any] | None = None) -> dict[str, Any]:
     """``settings`` is ``CheckSettings.to_dict()``. Tokens come from the environment, or from the
     Prefect Secret block named by ``github_token_secret``; never from parameters. Observations
     older than ``keep_days`` are rolled into daily summaries once the report is written.
@@ -102,6 +104,9 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     ``shards`` above 1 splits the checking into that many child flow runs of ``shard_deployment``
     (by host and by API), which the workers of its work pool take as they have free slots; the history
     database must then be one all those workers reach (PostgreSQL across machines).
+
+    ``archive`` is ``checks.archive_settings.ArchiveSettings.to_dict()`` (the config file's ``[archive]``):
+    how the archived copies of failing links are looked up and whether Save Code Now is asked.
 
     ``confirm_runs`` and ``confirm_hours`` are the rule that calls a failing link dead
     (``reports.vocabulary.ConfirmRule``, the config file's ``[verdicts]``): the report and the alerts judge by it."""
@@ -115,7 +120,8 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     run_id = start_run(db, sources, untraversed(papers), flow_run.get_id(), readings)
     try:
         result = _check_record_report(db, run_id, out, papers, check_settings, shards=shards,
-                                      shard_deployment=shard_deployment, github_token_secret=github_token_secret, rule=rule)
+                                      shard_deployment=shard_deployment, github_token_secret=github_token_secret, rule=rule,
+                                      archive=archive)
     except BaseException:
         mark_failed(db, run_id)
         raise
@@ -171,7 +177,8 @@ def prune_history(db: str, keep_days: int) -> None:
 
 def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper], check_settings: CheckSettings, *,
                          shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
-                         github_token_secret: str | None = None, rule: ConfirmRule = ConfirmRule()) -> dict[str, Any]:
+                         github_token_secret: str | None = None, rule: ConfirmRule = ConfirmRule(),
+                         archive: dict[str, Any] | None = None) -> dict[str, Any]:
     logger = get_run_logger()
     plan = plan_checks(papers)
     logger.info("run %d: %d unique links (%d web pages, %d GitHub repositories, %d Hugging Face artifacts)",
@@ -183,4 +190,6 @@ def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper]
         previous = stored_metadata(db, untraversed([link.normalized for link in plan.github]))
         outcome = check_links(plan, check_settings, previous)
     record_observations(db, run_id, untraversed(outcome.observations))
+    if not outcome.offline:  # offline, nothing failing is known, and the archives are out of reach too
+        rescue_step(db, run_id, archive, check_settings)
     return finish_and_report(db, run_id, out, outcome.offline, outcome.notes, rule)

@@ -43,6 +43,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from checks.archive_settings import ArchiveSettings
 from checks.config import check_values, file_key
 from checks.errors import ConfigError
 from checks.setting_types import Hours, PositiveInt, refusal
@@ -53,7 +54,7 @@ from reports.delivery import NAMED_TARGET
 from reports.verdicts import CONFIRM_HOURS, CONFIRM_RUNS
 
 CONFIG_NAMES = ("paperwatch.toml",)
-APP_TABLES = ("alerts", "verdicts")  # the file's tables that are not the checks'; ``notify`` is the alerts' too
+APP_TABLES = ("alerts", "verdicts", "archive")  # the file's tables that are not the checks'; ``notify`` is the alerts' too
 # command-line option (click's parameter name): the setting it sets
 OPTIONS = {
     "github_api": ("checks", "github_api_url"), "hf_endpoint": ("checks", "hf_endpoint"), "remap": ("checks", "remap_rules"),
@@ -86,6 +87,7 @@ class PaperwatchSettings(BaseSettings):
     checks: CheckSettings = Field(default_factory=CheckSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     verdicts: VerdictSettings = Field(default_factory=VerdictSettings)
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
 
     @property
     def confirm_runs(self) -> int:

@@ -51,8 +51,14 @@ def _v4_to_v5(conn: Connection) -> None:
     _create_tables_of(5, conn)
 
 
+def _v5_to_v6(conn: Connection) -> None:
+    """Rescue: where each failing link's archived copy is (and when to ask the archives again), and
+    the Save Code Now requests made for live repositories. Older databases have asked nothing."""
+    _create_tables_of(6, conn)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
-                                                       5: _v4_to_v5}
+                                                       5: _v4_to_v5, 6: _v5_to_v6}
 
 
 def version_of(conn: Connection) -> int:

@@ -1,6 +1,6 @@
 """Every table of the history database, and which schema version created it.
 
-Schema (version 5), readable in one screen:
+Schema (version 6), readable in one screen:
 
     meta             key, value                          -- schema_version lives here
     runs             id, started_at, finished_at, flow_run_id, sources, source_digest,
@@ -19,6 +19,10 @@ Schema (version 5), readable in one screen:
     paperwatch_shard_results  run_id, shard, flow_run_id, batches, written_at
                                                               -- shard runs' checked batches (v4)
     paperwatch_shard_work     run_id, shard, work, written_at  -- each shard run's links    (v5)
+    archive_lookups  link_id, outcome, service, copy_url, captured_at, reason, swh_visit_at,
+                     services, checked_at, next_check_at      -- where a link's copy is   (v6)
+    save_requests    link_id, origin, request_id, requested_at, request_status, task_status,
+                     visit_date, polled_at                    -- Save Code Now requests   (v6)
 
 Times are UTC ISO-8601 text, so they sort and read the same in every database. The steps that
 create these tables, version by version, are in ``reports.migrations``.
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = sa.MetaData()
 
@@ -167,6 +171,35 @@ shard_work = sa.Table(  # flows.shard_results: each shard's links, written by th
     sa.Column("written_at", sa.String(40), nullable=False),
 )
 
+# --- version 6: rescue (reports.archive_store) ---
+
+archive_lookups = sa.Table(  # one row per link: the archives' latest answer and when to ask again
+    "archive_lookups", metadata,
+    sa.Column("link_id", sa.Integer, sa.ForeignKey("links.id"), primary_key=True),
+    sa.Column("outcome", sa.String(16), nullable=False),  # found | none | unknown (checks.archive_model.LookupOutcome)
+    sa.Column("service", sa.String(32)),  # of the copy: software-heritage | wayback
+    sa.Column("copy_url", sa.Text),
+    sa.Column("captured_at", sa.String(40)),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("swh_visit_at", sa.String(40)),  # a repository's latest Software Heritage visit, whatever the outcome
+    sa.Column("services", sa.String(64), nullable=False, default=""),  # the archives asked, comma-separated
+    sa.Column("checked_at", sa.String(40), nullable=False),
+    sa.Column("next_check_at", sa.String(40), nullable=False),
+    sa.Index("archive_lookups_due", "next_check_at"),
+)
+
+save_requests = sa.Table(  # one row per link: its latest Save Code Now request
+    "save_requests", metadata,
+    sa.Column("link_id", sa.Integer, sa.ForeignKey("links.id"), primary_key=True),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("request_id", sa.Integer),
+    sa.Column("requested_at", sa.String(40), nullable=False),
+    sa.Column("request_status", sa.String(16), nullable=False),
+    sa.Column("task_status", sa.String(32), nullable=False),
+    sa.Column("visit_date", sa.String(40)),
+    sa.Column("polled_at", sa.String(40)),
+)
+
 # A table is never changed after the version that created it; a later version adds tables (or
 # alters in its own migration, and then gives the earlier versions frozen copies of their tables).
 TABLES_OF_VERSION: dict[int, tuple[sa.Table, ...]] = {
@@ -175,4 +208,5 @@ TABLES_OF_VERSION: dict[int, tuple[sa.Table, ...]] = {
     3: (run_readings,),
     4: (alert_log, shard_results),
     5: (shard_work,),
+    6: (archive_lookups, save_requests),
 }

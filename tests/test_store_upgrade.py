@@ -111,7 +111,7 @@ def test_a_version_3_database_keeps_its_alert_log_and_shard_results(db: str) -> 
     engine.dispose()
 
     with Store.open(db) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert ALL_TABLES <= tables_of(store)
         assert [r.id for r in store.runs()] == [first, second]
         assert store.run(second).counts == {"dead": 2} and store.run(second).notes == ["second"]
@@ -137,7 +137,7 @@ def test_a_version_3_database_keeps_its_alert_log_and_shard_results(db: str) -> 
     before = everything(db)
     Store.open(db).close()  # a second open does nothing
     assert everything(db) == before
-    assert query(db, "select key, value from meta") == [("schema_version", "5")]
+    assert query(db, "select key, value from meta") == [("schema_version", "6")]
     assert_consistent(db)
 
 
@@ -151,7 +151,7 @@ def test_a_version_3_database_that_never_alerted_gains_both_tables(db: str) -> N
         assert AlertLog(store.engine).record(first, "quiet", None, [], None)
     shard_results.write(db, first, 1, None, [BATCH])
     assert [b.to_dict() for b in shard_results.read(db, first, [1])[1]] == [BATCH.to_dict()]
-    assert query(db, "select value from meta where key = 'schema_version'") == [("5",)]
+    assert query(db, "select value from meta where key = 'schema_version'") == [("6",)]
 
 
 def test_a_version_1_database_is_brought_to_version_4(db: str) -> None:
@@ -166,7 +166,7 @@ def test_a_version_1_database_is_brought_to_version_4(db: str) -> None:
     engine.dispose()
 
     with Store.open(db) as store:
-        assert store.schema_version() == 5 and ALL_TABLES <= tables_of(store)
+        assert store.schema_version() == 6 and ALL_TABLES <= tables_of(store)
         assert store.run(run_id).status == "interrupted" and store.run(run_id).counts == {"alive": 1}
         assert store.observations_of_runs([run_id])[run_id]["https://github.com/a/b"].state is State.ALIVE
         assert AlertLog(store.engine).record(run_id, "quiet", None, [], None)
