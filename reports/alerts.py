@@ -23,11 +23,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict
 
 from checks.setting_types import Count, Name, said
+from reports import archive_store
 from reports.alert_log import BLIND, BLIND_AGAIN, DIGEST, EVALUATED, QUIET, AlertLog, LogEntry, reminders_due
 from reports.schema import alert_log as alert_log  # re-exported, with the names below, for callers of this module
 from reports.delivery import NAMED_TARGET, Delivery, Sender, send_digest
 from reports.delivery import redact as redact
 from reports.digest import REMINDER, Digest, DigestItem, RunFacts, build_digest, could_not_check_notice
+from reports.rescue import is_code_link
 from reports.store import Store
 from reports.tracking_issue import DeadLink, IssueAction, IssueResult, sync_tracking_issue
 from reports.transitions import compare_runs
@@ -141,14 +143,19 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
         return _blind_run(alerts, history, facts, settings, senders)
     comparison = compare_runs(store, _baseline(store, history, run_id), run_id, rule=rule)
     papers: dict[str, list[str]] = {}
+    code: set[str] = set()
     for _, title, cited in store.papers_of_run(run_id):
         for link in cited:
             papers.setdefault(link.normalized, []).append(title)
+            if is_code_link(link.kind, link.claim):
+                code.add(link.normalized)
     dead = {url: snap for url, snap in comparison.after.items() if snap.verdict.status is Verdict.DEAD}
     newly = {t.url for t in comparison.transitions if t.change is Change.NEWLY_DEAD}
-    reminders = [DigestItem(url, REMINDER, dead[url].reason, tuple(papers.get(url, ())), dead_since=dead[url].verdict.dead_since)
-                 for url in reminders_due(history, [u for u in dead if u not in newly], settings.remind_every)]
-    digest = build_digest(facts, comparison.transitions, papers, reminders)
+    due = reminders_due(history, [u for u in dead if u not in newly], settings.remind_every)
+    archives = archive_store.lookups(store, sorted(newly) + due)  # what the archives hold of the links announced dead
+    reminders = [DigestItem(url, REMINDER, dead[url].reason, tuple(papers.get(url, ())), dead_since=dead[url].verdict.dead_since,
+                            archive=archives.get(url), code=url in code) for url in due]
+    digest = build_digest(facts, comparison.transitions, papers, reminders, archives, code)
     deliveries = send_digest(digest, settings.notify, senders) if digest else []
     issue = None
     if settings.tracking_issue:

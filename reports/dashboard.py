@@ -26,6 +26,7 @@ from reports.headline import ATTENTION, ATTENTION_NOTES, attention, attention_ra
 from reports.link_facts import citing_artifacts, day, display, evidence_details, link_facts, number, percent, safe_href, share, short_time
 from reports.report_model import HISTORY_RUNS, STATE_ORDER, Report, report_of
 from reports.report_rows import HistoryCell, PaperRow, RunRow
+from reports.rescue import COPY_AVAILABLE, code_note, rescue_line
 from reports.vocabulary import AVAILABLE, FACETS, PROBLEMS, Attention, ConfirmRule, Facet, Grade, Outcome, Verdict
 
 NOT_CHECKED = "none"  # the token (and CSS class) of a link a run did not check
@@ -187,7 +188,8 @@ def _environment() -> Environment:
     env.globals.update(link_facts=link_facts, evidence_details=evidence_details, strip_segments=strip_segments, share=share,
                        paper_anchor=paper_anchor, facets=FACETS, citing_artifacts=citing_artifacts,
                        attention_notes=ATTENTION_NOTES, attention_order=ATTENTION, available_outcomes=AVAILABLE,
-                       problem_words=PROBLEMS, Outcome=Outcome, Grade=Grade, Attention=Attention)
+                       problem_words=PROBLEMS, Outcome=Outcome, Grade=Grade, Attention=Attention, Facet=Facet,
+                       rescue_line=rescue_line, code_note=code_note, copy_available=COPY_AVAILABLE)
     return env
 
 

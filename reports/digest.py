@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from checks.archive_model import ArchiveLookup
 from checks.model import State
 from reports.markdown import md_text, md_url, one_line
+from reports.rescue import found_copy, settled
 from reports.store import RunRecord
 from reports.verdicts import Transition
 from reports.vocabulary import ALERTED_CHANGES, Change
@@ -66,6 +68,8 @@ class DigestItem:
     papers: tuple[str, ...] = ()
     suggested_url: str | None = None
     dead_since: str | None = None
+    archive: ArchiveLookup | None = None  # a dead link's archived copy, as the archives last answered (None: not asked)
+    code: bool = True  # the link is to code ("this code may be lost"), else a page ("this page may be lost")
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,8 @@ class Digest:
         for heading, items in self.sections():
             lines = [style.item.format(
                 line=f"{style.url(i.url)}: {style.text(i.reason)}{_where_and_since(i, style.text, style.url)}",
-                cited=style.cited.format(_titles(i.papers, style.text)) if i.papers else "") for i in items]
+                archive=_archive(i, style), cited=style.cited.format(_titles(i.papers, style.text)) if i.papers else "")
+                for i in items]
             blocks.append(style.section.format(heading=style.text(f"{heading} ({len(items)})"), items="\n".join(lines)))
         return style.separator.join(blocks) + "\n"
 
@@ -136,13 +141,26 @@ class DigestStyle:
     item: str
     cited: str
     separator: str
+    archive: str = "\n  {}"  # a dead link's archived copy, on a line of its own under the item
 
 
-TEXT = DigestStyle(_one_line, lambda url: _one_line(url, 300), "{}", "{heading}\n{items}", "- {line}{cited}",
+TEXT = DigestStyle(_one_line, lambda url: _one_line(url, 300), "{}", "{heading}\n{items}", "- {line}{archive}{cited}",
                    "\n  cited by: {}", "\n\n")
-MARKDOWN = DigestStyle(md_text, md_url, "{}", "**{heading}**\n\n{items}", "- {line}{cited}", "\n  cited by: {}", "\n\n")
-HTML = DigestStyle(_html_text, _html_url, "<p>{}</p>", "<h3>{heading}</h3><ul>\n{items}\n</ul>", "<li>{line}{cited}</li>",
-                   "<br>cited by: {}", "\n")
+MARKDOWN = DigestStyle(md_text, md_url, "{}", "**{heading}**\n\n{items}", "- {line}{archive}{cited}", "\n  cited by: {}",
+                       "\n\n")
+HTML = DigestStyle(_html_text, _html_url, "<p>{}</p>", "<h3>{heading}</h3><ul>\n{items}\n</ul>",
+                   "<li>{line}{archive}{cited}</li>", "<br>cited by: {}", "\n", "<br>{}")
+
+
+def _archive(item: DigestItem, style: DigestStyle) -> str:
+    """The line a dead link's item gets about its archived copy: the copy's sentence and URL, or that none was found;
+    nothing for other changes, nor when the archives were not asked (or not every archive that fits)."""
+    lookup = item.archive
+    if lookup is None or item.change not in (Change.NEWLY_DEAD, REMINDER) or not settled(lookup):
+        return ""
+    sentence = style.text(lookup.sentence(code=item.code))
+    copy = found_copy(lookup)
+    return style.archive.format(f"{sentence}: {style.url(copy.url)}" if copy else sentence)
 
 
 def _titles(papers: Sequence[str], render: Callable[[Any], str]) -> str:
@@ -170,12 +188,17 @@ def digest_title(run_id: int, items: Sequence[DigestItem]) -> str:
 
 
 def build_digest(run: RunFacts, transitions: Sequence[Transition], papers: Mapping[str, Sequence[str]],
-                 reminders: Sequence[DigestItem] = ()) -> Digest | None:
+                 reminders: Sequence[DigestItem] = (), archives: Mapping[str, ArchiveLookup] | None = None,
+                 code: Container[str] = frozenset()) -> Digest | None:
     """The run's digest from its verdict transitions; None when nothing is worth a message.
 
-    Only ALERTED_CHANGES are announced; ``degraded`` and ``healthy again`` stay in the report.
+    Only ALERTED_CHANGES are announced; ``degraded`` and ``healthy again`` stay in the report. A newly dead
+    link's item carries its lookup in ``archives`` (normalized URL: the archives' latest answer); ``code``
+    holds the URLs of the links that are code.
     """
-    items = [DigestItem(t.url, t.change, t.reason, tuple(papers.get(t.url, ())), t.suggested_url, t.dead_since)
+    archives = archives or {}
+    items = [DigestItem(t.url, t.change, t.reason, tuple(papers.get(t.url, ())), t.suggested_url, t.dead_since,
+                        archives.get(t.url) if t.change == Change.NEWLY_DEAD else None, t.url in code)
              for t in transitions if t.change in ALERTED_CHANGES]
     items += list(reminders)
     if not items:

@@ -15,9 +15,10 @@ from typing import Any
 from checks.model import State
 from reports.markdown import md_code, md_text
 from reports.report_model import Report, Summary, report_of
-from reports.report_rows import LinkRow, count_changes
+from reports.report_rows import LinkRow, PaperRow, count_changes
+from reports.rescue import archive_sentence, facet_phrase, found_copy, is_code_link, paper_code_copy, save_status
 from reports.verdicts import Transition
-from reports.vocabulary import PROBLEMS, Verdict
+from reports.vocabulary import PROBLEMS, Facet, Outcome, Verdict
 
 CSV_COLUMNS = (
     "paper_id", "paper_title", "code", "data", "models", "demo",
@@ -25,6 +26,7 @@ CSV_COLUMNS = (
     "dead_since", "last_alive", "uptime_7d", "uptime_30d", "uptime_90d", "checked_at",
     "stars", "last_commit", "latest_release", "archived", "placeholder",
     "downloads", "likes", "last_modified", "gated", "stage",
+    "archive_outcome", "archive_service", "archive_url", "archive_captured_at", "save_request_status",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,6 +49,7 @@ def _link_columns(link: LinkRow) -> dict[str, Any]:
     verdict = link.verdict
     uptime = verdict.uptime if verdict else {}
     release = d.get("latest_release")
+    lookup, copy = link.archive, found_copy(link.archive)
     return {
         "url": link.url, "normalized": link.normalized, "kind": link.kind, "claim": link.claim,
         "state": link.state.value if link.state else "not checked", "status": verdict.status.value if verdict else None,
@@ -59,6 +62,9 @@ def _link_columns(link: LinkRow) -> dict[str, Any]:
         "archived": d.get("archived"), "placeholder": d.get("placeholder") or d.get("empty") or None,
         "downloads": d.get("downloads"), "likes": d.get("likes"), "last_modified": d.get("last_modified"),
         "gated": d.get("gated") if d.get("gated") else (False if "gated" in d else None), "stage": d.get("stage"),
+        "archive_outcome": lookup.outcome.value if lookup else None, "archive_service": copy.service.value if copy else None,
+        "archive_url": copy.url if copy else None, "archive_captured_at": copy.captured_at if copy else None,
+        "save_request_status": save_status(link.save_request),
     }
 
 
@@ -101,6 +107,25 @@ def _facet_rows(summary: Summary) -> list[list[str]]:
             for facet, f in summary.facets.items() if f.linked]
 
 
+def _archive_cell(link: LinkRow) -> str:
+    """A dead link's archived copy, for summary.md: its sentence and its URL as code (never a link), that there is
+    none, or that the archives have not answered yet."""
+    copy = found_copy(link.archive)
+    text = md_text(archive_sentence(link.archive, is_code_link(link.kind, link.claim)), MAX_TEXT)
+    return f"{text} {md_code(copy.url)}" if copy else text
+
+
+def _rescued_line(papers: Sequence[PaperRow]) -> list[str]:
+    """How many of the papers whose code is dead have an archived copy of it ("Code dead, archived copy available: …")."""
+    dead = [paper for paper in papers if paper.verdict.code is Outcome.DEAD]
+    rescued = sum(1 for paper in dead if paper_code_copy(paper) is not None)
+    if not rescued:
+        return []
+    phrase = facet_phrase(Facet.CODE, Outcome.DEAD, copy_available=True)
+    return ["", md_text(f"{phrase[:1].upper()}{phrase[1:]}: {rescued:,} of the {len(dead):,} "
+                        f"paper{'' if len(dead) == 1 else 's'} whose code is dead.")]
+
+
 def summary_markdown(report: Report | Mapping[str, Any]) -> str:
     """A GitHub-issue- or job-summary-sized digest: counts, available shares and their split, changes, dead links."""
     report = report_of(report)
@@ -121,6 +146,7 @@ def summary_markdown(report: Report | Mapping[str, Any]) -> str:
     rows = _facet_rows(summary)
     if rows:
         lines += [""] + _table(["papers linking", "available now", "share", "split"], rows, "|---|---:|---:|---|")
+        lines += _rescued_line(report.papers)
     problems = [(word, summary.attention[word]) for word in PROBLEMS if summary.attention.get(word)]
     if problems:
         lines += ["", "Papers that need attention: " + " · ".join(f"{md_text(word)} {n}" for word, n in problems)]
@@ -141,8 +167,9 @@ def summary_markdown(report: Report | Mapping[str, Any]) -> str:
     rule = run.confirm_rule.sentence()
     lines += ["", f"### Dead links ({len(dead)})", "", md_text(f"{rule[:1].upper()}{rule[1:]}."), ""]
     if dead:
-        lines += _table(["link", "kind", "verdict", "reason", "papers"], [
-            [md_code(link["url"]), md_text(link["kind"]), md_text(link["status"]), md_text(link["reason"], MAX_TEXT), _papers_cell(link["papers"])]
+        lines += _table(["link", "kind", "verdict", "reason", "archived copy", "papers"], [
+            [md_code(link["url"]), md_text(link["kind"]), md_text(link["status"]), md_text(link["reason"], MAX_TEXT),
+             link["archive"], _papers_cell(link["papers"])]
             for link in dead[:MAX_ROWS]]) + _more(len(dead))
     else:
         lines.append("None.")
@@ -157,7 +184,8 @@ def _dead_links(report: Report) -> list[dict[str, Any]]:
             if link.state is not State.DEAD:
                 continue
             entry = found.setdefault(link.normalized, {"url": link.url, "kind": link.kind, "reason": link.reason,
-                                                       "papers": [], "since": link.verdict.dead_since if link.verdict else None})
+                                                       "papers": [], "since": link.verdict.dead_since if link.verdict else None,
+                                                       "archive": _archive_cell(link)})
             status = link.verdict.status if link.verdict else None
             entry["status"] = (f"dead since {str(entry['since'])[:10]}" if status is Verdict.DEAD and entry["since"]
                                else "dead, unconfirmed" if status is Verdict.DEGRADED else str(status or State.DEAD))

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from checks.archive_model import ArchiveLookup, SaveRequest
 from checks.model import LinkKind, Observation
+from reports import archive_store
 from reports.dashboard import PAGE_PAPERS, page_file, render_html, render_pages, strip_segments  # noqa: F401  (the report's public names)
 from reports.exports import links_csv, summary_markdown
 from reports.headline import attention
@@ -32,7 +34,8 @@ from reports.verdicts import CitedObservation, LinkVerdict, facet_of, link_verdi
 from reports.vocabulary import Change, ConfirmRule, Facet, Grade, Outcome
 
 REPORT_SCHEMA_VERSION = 3  # 3: summary.facets (available, split) replaces the "working" shares; paper.attention;
-# run.readings (how each input was read); run.confirm_rule (added later, same schema: a new key only)
+# run.readings (how each input was read); run.confirm_rule (added later, same schema: a new key only);
+# link.archive and link.save_request (rescue, added later, same schema: new keys only, null when none)
 # 2: verdict.models; verdict.data and the data shares count datasets only
 
 
@@ -46,13 +49,13 @@ class ReportPaths:
 
 
 def _link_row(link: CitedLink, run_ids: Sequence[int], observed: Mapping[int, Mapping[str, Observation]],
-              verdict: LinkVerdict) -> LinkRow:
+              verdict: LinkVerdict, archive: ArchiveLookup | None = None, save_request: SaveRequest | None = None) -> LinkRow:
     obs = observed[run_ids[-1]].get(link.normalized)
     history = tuple(HistoryCell(rid, observed[rid][link.normalized].state if link.normalized in observed[rid] else None)
                     for rid in run_ids)
     row = LinkRow(url=link.url, normalized=link.normalized, kind=link.kind, claim=link.claim, promise=link.promise,
                   history=history, verdict=verdict, state=None, reason="not checked in this run", evidence=None, details={},
-                  observed=False)
+                  observed=False, archive=archive, save_request=save_request)
     if obs is None:
         return row
     data = obs.to_dict()
@@ -72,9 +75,13 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS, *,
     histories = store.link_histories(list(current), since, run_id)
     verdicts = {url: link_verdict(histories.get(url, []), rule=rule) for url in current}
 
+    watched = store.papers_of_run(run_id)
+    cited_urls = [link.normalized for _, _, cited in watched for link in cited]
+    archives, saves = archive_store.lookups(store, cited_urls), archive_store.saved(store, cited_urls)  # rescue
     papers = []
-    for paper_id, title, cited in store.papers_of_run(run_id):
-        links = tuple(_link_row(link, run_ids, observed, verdicts.get(link.normalized) or link_verdict([], rule=rule))
+    for paper_id, title, cited in watched:
+        links = tuple(_link_row(link, run_ids, observed, verdicts.get(link.normalized) or link_verdict([], rule=rule),
+                                archives.get(link.normalized), saves.get(link.normalized))
                       for link in cited)
         cited_obs = [CitedObservation(c.normalized, c.kind, c.claim, c.promise, current.get(c.normalized)) for c in cited]
         papers.append(PaperRow(paper_id, title, _paper_words(cited_obs), links))

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.archive_model import ArchiveLookup, SaveRequest
 from checks.model import State
 from reports.verdicts import LinkVerdict, Transition
 from reports.vocabulary import FACETS, Attention, Change, ConfirmRule, Facet, Grade, Outcome, Verdict
@@ -43,7 +44,8 @@ class LinkRow:
     """One link as one paper cites it: what it is, its history and verdict, and what this run found.
 
     ``observed``: this run checked it; report.json then also carries ``checker``, ``suggested_url``
-    and ``checked_at``."""
+    and ``checked_at``. ``archive``: the archives' latest answer about it, ``save_request``: its latest
+    Save Code Now request (``reports.archive_store``; None when there is none), always in report.json."""
 
     url: str
     normalized: str
@@ -60,6 +62,8 @@ class LinkRow:
     suggested_url: str | None = None
     checked_at: str | None = None
     observed: bool = True
+    archive: ArchiveLookup | None = None
+    save_request: SaveRequest | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -73,6 +77,8 @@ class LinkRow:
                         checked_at=self.checked_at)
         else:
             data.update(evidence=self.evidence, details=self.details)
+        data.update(archive=self.archive.to_dict() if self.archive else None,
+                    save_request=self.save_request.to_dict() if self.save_request else None)
         return data
 
     @classmethod
@@ -85,6 +91,8 @@ class LinkRow:
             evidence=data.get("evidence"), details=data.get("details") or {}, checker=data.get("checker"),
             suggested_url=data.get("suggested_url"), checked_at=data.get("checked_at"),
             observed=any(key in data for key in ("checker", "checked_at", "suggested_url")),
+            archive=ArchiveLookup.from_dict(data["archive"]) if data.get("archive") else None,
+            save_request=SaveRequest.from_dict(data["save_request"]) if data.get("save_request") else None,
         )
 
 
