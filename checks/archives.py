@@ -326,8 +326,8 @@ async def rescue(failing: Sequence[str], settings: ArchiveSettings, remap_rules:
             now = datetime.now(timezone.utc)
             candidates = [(url, origin) for url in live if (origin := repository_origin(url)) is not None
                           and needs_saving(latest.get(url), current.get(url), settings, now)]
-            new = await _within(deadline, (client.save(url, origin) for url, origin in candidates[: settings.max_saves_per_run]))
-            saves += [request for request in new if request is not None]
+            for url, origin in candidates[: settings.max_saves_per_run]:  # one at a time: its budget is a few an hour
+                saves += [request for request in await _within(deadline, [client.save(url, origin)]) if request is not None]
         notes = tuple(dict.fromkeys(client._stopped.values()))
         return Rescue(tuple(lookups), tuple(saves), client.requests, notes)
 

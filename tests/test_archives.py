@@ -145,3 +145,20 @@ def test_a_run_shows_a_dead_links_copy_and_asks_again_only_when_due(prefect_api:
     assert "archived copy: Software Heritage, visited 2024-05-01" in html
     assert "no archived copy found" in html
     assert runs[0] > 0 and runs[1] == 0  # answers are kept: the second run asks nothing
+
+
+def test_save_code_now_never_asks_more_than_its_budget() -> None:
+    live = [f"https://github.com/lab/unarchived-{i}" for i in range(6)]
+    per_run = ArchiveSettings(timeout=2.0, save_code_now=True, max_saves_per_run=2)
+    with SimulatedWeb(world(save_rate_limit=3)) as sim:
+        first = run(sim, [], per_run, live=live, live_due=live)
+        assert len([r for r in sim.request_log() if r.method == "POST"]) == 2  # the run's own cap
+        known = {lookup.url: lookup for lookup in first.lookups}
+        requests = {request.url: request for request in first.saves}
+        second = run(sim, [], replace(per_run, max_saves_per_run=10), live=live, live_due=[], known=known,
+                     requests=requests)
+        posts = [r for r in sim.request_log() if r.method == "POST"]
+    # Software Heritage allows 3 an hour: its answer to the 3rd says none is left, so no 4th is sent
+    assert len(posts) == 3 and {r.status for r in posts} == {200}
+    assert len({r.url for r in second.saves}) == 1 + 2  # one new request, and the two polled ones
+    assert any("rate limit" in note for note in second.notes)
