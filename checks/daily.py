@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from huggingface_hub import HfApi
-
 from checks.errors import InputError
 from checks.extract import PaperStream, papers_from_records
 
@@ -36,6 +34,8 @@ def daily_source(day: str) -> str:
 
 def daily_papers(source: str, endpoint: str, token: str | None = None, timeout: float = 30.0) -> PaperStream:
     """The papers of one day of the feed, as the rest of paperwatch reads any other input."""
+    from huggingface_hub import HfApi  # here, not at the top: every command reads this module, few read the feed
+
     day = source.removeprefix(PREFIX)
     api = HfApi(endpoint=endpoint, token=token or False)
     try:

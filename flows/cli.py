@@ -25,7 +25,6 @@ from checks.settings import CheckSettings
 from flows.notify import NOTIFY_ENV, hand_over
 from flows.settings import PaperwatchSettings
 from reports.retention import DEFAULT_KEEP_DAYS
-from reports.store import StoreError, validate_location, without_password
 
 EXIT_USAGE = 2
 
@@ -73,6 +72,8 @@ def check_out_dir(out: str) -> None:
 
 
 def check_db(db: str) -> None:
+    from reports.store import StoreError, validate_location  # the store (SQLAlchemy) only for commands that keep history
+
     try:
         validate_location(db)
     except StoreError as exc:
@@ -217,6 +218,7 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
     hand_over(settings.alerts.notify)
     prepare_prefect()
     from flows.monitor import monitor
+    from reports.store import StoreError, without_password
 
     try:
         result = monitor(sources=list(sources), db=without_password(db), out=out, settings=settings.checks.to_dict(),
@@ -256,6 +258,7 @@ def demo(out: str) -> None:
     check_out_dir(out)
     prepare_prefect()
     from flows.demo import run_demo
+    from reports.store import StoreError
 
     try:
         results = run_demo(out)

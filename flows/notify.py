@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reports.alerts import AlertSettings
+from reports.alert_settings import AlertSettings
 from reports.delivery import Delivery, Sender
-from reports.digest import Digest
+
+if TYPE_CHECKING:
+    from reports.digest import Digest
 
 NOTIFY_ENV = "PAPERWATCH_NOTIFY"  # whitespace-separated Apprise URLs, read when alerts are sent
 PREFECT_BLOCK = "prefect-block"

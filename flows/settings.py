@@ -49,7 +49,7 @@ from checks.errors import ConfigError
 from checks.setting_types import Hours, PositiveInt, refusal
 from checks.settings import ENVIRONMENT, CheckSettings
 from flows.notify import NOTIFY_ENV, SENDERS, environment_targets
-from reports.alerts import AlertSettings
+from reports.alert_settings import AlertSettings
 from reports.delivery import NAMED_TARGET
 from reports.verdicts import CONFIRM_HOURS, CONFIRM_RUNS
 

@@ -15,18 +15,15 @@ of its own in the history database, which makes reminders and an auditable alert
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, ConfigDict
-
-from checks.setting_types import Count, Name, said
 from reports import archive_store
+from reports.alert_settings import AlertSettings as AlertSettings
 from reports.alert_log import BLIND, BLIND_AGAIN, DIGEST, EVALUATED, QUIET, AlertLog, LogEntry, reminders_due
 from reports.schema import alert_log as alert_log  # re-exported, with the names below, for callers of this module
-from reports.delivery import NAMED_TARGET, Delivery, Sender, send_digest
+from reports.delivery import Delivery, Sender, send_digest
 from reports.delivery import redact as redact
 from reports.digest import REMINDER, Digest, DigestItem, RunFacts, build_digest, could_not_check_notice
 from reports.rescue import is_code_link
@@ -39,58 +36,6 @@ __all__ = ["AlertLog", "AlertOutcome", "AlertSettings", "Delivery", "Digest", "D
            "Sender", "alert_log", "build_digest", "process_run", "redact", "send_digest"]
 
 log = logging.getLogger(__name__)
-
-_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-def notify_target(target: str) -> str:
-    """An Apprise URL (``scheme://…``) or a named channel (``prefect-block:TYPE/NAME``); never quoted: it holds a secret."""
-    if "://" in target or NAMED_TARGET.match(target):
-        return target
-    raise ValueError("expected an Apprise URL (scheme://...) or prefect-block:TYPE/NAME")
-
-
-def repository(name: str) -> str:
-    if not _REPO_NAME.match(name):
-        raise ValueError(f"tracking issue repository {name!r}: expected OWNER/REPO")
-    return name
-
-
-NotifyTargets = Annotated[tuple[Annotated[str, AfterValidator(notify_target)], ...], said("a list of notify URLs")]
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """Where alerts go and how often; plain data (the file's ``notify`` and ``[alerts]`` table).
-
-    ``notify`` holds Apprise URLs (``slack://…``, ``mailto://…``, ``json://…``) or named channels
-    (``prefect-block:TYPE/NAME``). Apprise URLs carry their channel's secret, so they never travel
-    as flow parameters (Prefect stores those): the command line hands them over in the environment
-    (``flows.notify``), and ``public_dict`` leaves them out.
-    """
-
-    __pydantic_config__ = ConfigDict(extra="forbid")
-
-    notify: NotifyTargets = ()
-    remind_every: Count = 0  # runs between "still dead" reminders; 0: never
-    tracking_issue: Annotated[Name, AfterValidator(repository)] | None = None  # "owner/repo" holding one issue that lists the dead links
-    tracking_label: Name = "paperwatch"
-
-    def __post_init__(self) -> None:
-        if self.remind_every < 0:
-            raise ValueError("remind_every must be 0 (never) or a number of runs")
-        if self.tracking_issue is not None:
-            repository(self.tracking_issue)
-        for target in self.notify:
-            notify_target(target)
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.notify or self.tracking_issue)
-
-    def public_dict(self) -> dict[str, Any]:
-        """The settings that may be stored and shown: everything but the URLs."""
-        return {"remind_every": self.remind_every, "tracking_issue": self.tracking_issue, "tracking_label": self.tracking_label}
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from reports.digest import Digest
+if TYPE_CHECKING:  # a type only: sending needs no store, so settings can import this module cheaply
+    from reports.digest import Digest
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def send_apprise(target: str, digest: Digest) -> Delivery:
         return Delivery(channel, False, scrub(problems[-1] if problems else "the channel did not take the message", secrets))
 
 
-Sender = Callable[[str, Digest], Delivery]  # sends a digest to one target; may raise (reported as a failed delivery)
+Sender = Callable[[str, "Digest"], Delivery]  # sends a digest to one target; may raise (reported as a failed delivery)
 
 
 def send_digest(digest: Digest, targets: Sequence[str], senders: Mapping[str, Sender] | None = None) -> list[Delivery]:
