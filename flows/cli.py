@@ -191,12 +191,15 @@ HF_DAILY_HELP = "Also read the Hugging Face daily papers of that day (YYYY-MM-DD
 @click.option("--input-format", type=click.Choice(FORMATS), help=INPUT_FORMAT_HELP)
 @click.option("--github-token-secret", metavar="BLOCK",
               help="Name of a Prefect Secret block holding the GitHub token (used when GITHUB_TOKEN is not set).")
+@click.option("--swh-token-secret", metavar="BLOCK",
+              help="Name of a Prefect Secret block holding a Software Heritage token (used when SWH_TOKEN is not set).")
 @click.option("--keep-days", type=click.IntRange(min=1), default=DEFAULT_KEEP_DAYS, show_default=True, metavar="N",
               help="Keep each observation N days, then only its link's daily summary (counts by state).")
 @api_options
 @checking_options
 @alert_options
 def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, input_format: str | None, github_token_secret: str | None,
+        swh_token_secret: str | None,
         keep_days: int, github_api: str | None,
         hf_endpoint: str | None, config: str | None, remap: tuple[str, ...], allow_private: bool,
         timeout: float | None, max_concurrency: int | None, per_host: int | None, notify: tuple[str, ...],
@@ -224,7 +227,7 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
         result = monitor(sources=list(sources), db=without_password(db), out=out, settings=settings.checks.to_dict(),
                          input_format=input_format, github_token_secret=github_token_secret, keep_days=keep_days,
                          alerts=settings.alerts.public_dict(), confirm_runs=settings.verdicts.confirm_runs,
-                         confirm_hours=settings.verdicts.confirm_hours, archive=settings.archive.to_dict())
+                         confirm_hours=settings.verdicts.confirm_hours, archive=settings.archive.to_dict(), swh_token_secret=swh_token_secret)
     except (PaperwatchError, StoreError) as exc:
         fail(str(exc))
     print_outcome(result)

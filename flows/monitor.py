@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy.exc import SQLAlchemyError
 
+from checks.archive_settings import ArchiveSettings
 from checks.daily import daily_papers, is_daily_source
 from checks.extract import read_papers
 from checks.model import Paper
@@ -92,9 +93,10 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
             notify: list[str] | None = None, alerts: dict[str, Any] | None = None,
             shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
             confirm_runs: int = ConfirmRule().runs, confirm_hours: float = ConfirmRule().hours,
-            archive: dict[str, Any] | None = None) -> dict[str, Any]:
+            archive: dict[str, Any] | None = None, swh_token_secret: str | None = None) -> dict[str, Any]:
     """``settings`` is ``CheckSettings.to_dict()``. Tokens come from the environment, or from the
-    Prefect Secret block named by ``github_token_secret``; never from parameters. Observations
+    Prefect Secret blocks named by ``github_token_secret`` and ``swh_token_secret`` (Software
+    Heritage); never from parameters. Observations
     older than ``keep_days`` are rolled into daily summaries once the report is written.
 
     ``notify`` adds alert targets to those in ``PAPERWATCH_NOTIFY``; Prefect stores parameters, so
@@ -115,6 +117,9 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     check_settings = CheckSettings.from_dict(settings) if settings else CheckSettings.from_environment()
     if github_token_secret and not check_settings.github_token():
         load_token_secret(github_token_secret, check_settings.github_token_env)
+    archive_settings = ArchiveSettings.from_dict(archive)
+    if swh_token_secret and not archive_settings.swh_token():
+        load_token_secret(swh_token_secret, archive_settings.swh_token_env)
 
     papers, readings = extract_papers(sources, check_settings, input_format)
     run_id = start_run(db, sources, untraversed(papers), flow_run.get_id(), readings)

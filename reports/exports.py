@@ -16,7 +16,7 @@ from checks.model import State
 from reports.markdown import md_code, md_text
 from reports.report_model import Report, Summary, report_of
 from reports.report_rows import LinkRow, PaperRow, count_changes
-from reports.rescue import archive_sentence, facet_phrase, found_copy, is_code_link, paper_code_copy, save_status
+from reports.rescue import archive_outcome, archive_sentence, facet_phrase, found_copy, is_code_link, paper_code_copy, save_status
 from reports.verdicts import Transition
 from reports.vocabulary import PROBLEMS, Facet, Outcome, Verdict
 
@@ -62,7 +62,7 @@ def _link_columns(link: LinkRow) -> dict[str, Any]:
         "archived": d.get("archived"), "placeholder": d.get("placeholder") or d.get("empty") or None,
         "downloads": d.get("downloads"), "likes": d.get("likes"), "last_modified": d.get("last_modified"),
         "gated": d.get("gated") if d.get("gated") else (False if "gated" in d else None), "stage": d.get("stage"),
-        "archive_outcome": lookup.outcome.value if lookup else None, "archive_service": copy.service.value if copy else None,
+        "archive_outcome": archive_outcome(lookup).value if lookup else None, "archive_service": copy.service.value if copy else None,
         "archive_url": copy.url if copy else None, "archive_captured_at": copy.captured_at if copy else None,
         "save_request_status": save_status(link.save_request),
     }

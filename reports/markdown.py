@@ -16,7 +16,10 @@ _INLINE_SYNTAX = re.compile(r"([\\`*_\[\]<>&!|~$])")
 _BLOCK_START = re.compile(r"^([#+\-=>]|\d+[.)])")  # a heading, list item or quote if it began a line
 _WORD_JOINER = "\u2060"
 _AUTOLINKED = re.compile(r"(@|#|://|(?<![\w])www\.|(?<![\w])gh-)(?=\w|/)", re.IGNORECASE)
-_PLAIN_URL = re.compile(r"^https?://[^\s<>()\[\]`*_|\"']+$")
+_LINKABLE_URL = re.compile(r"^https?://[^\s<>\x00-\x1f\x7f]+$")
+# Characters RFC 3986 never allows raw in a URL (browsers send them percent-encoded, so the link is the
+# same): raw, "|" would end a GFM table cell or a Slack <url|label>, "`" open a code span.
+_NOT_RAW_IN_URL = re.compile(r'[|`"\[\]{}\\^]')
 
 
 def one_line(value: Any, limit: int) -> str:
@@ -45,5 +48,18 @@ def md_code(value: Any, limit: int = 200, *, in_table: bool = True) -> str:
 
 
 def md_url(url: str) -> str:
-    """A plain http(s) URL as an autolink that chat apps make clickable; anything else as inert text."""
-    return f"<{url}>" if _PLAIN_URL.match(url) else md_text(url, 300)
+    """An http(s) URL as an autolink that chat apps make clickable; anything else as inert text.
+
+    Inside ``<…>`` CommonMark parses no emphasis, so ``_`` and ``*`` (Software Heritage's
+    ``origin_url=…``, many paths) stay as they are; characters never allowed raw in a URL are
+    percent-encoded after the host, as a browser would send them. A host with such characters
+    (``[::1]``) keeps the URL inert text.
+    """
+    if not _LINKABLE_URL.match(url):
+        return md_text(url, 300)
+    scheme, _, rest = url.partition("://")
+    host, slash, tail = rest.partition("/")
+    if _NOT_RAW_IN_URL.search(host):
+        return md_text(url, 300)
+    tail = _NOT_RAW_IN_URL.sub(lambda m: f"%{ord(m.group()):02X}", tail)
+    return f"<{scheme}://{host}{slash}{tail}>"

@@ -50,6 +50,11 @@ class Windows:
             self._windows[client] = (used + points, reset_at)
             return Budget(limit, used + points, reset_at)
 
+    def used(self) -> dict[str, int]:
+        """What each client has spent in its current window (tests ask whose budget a client spent)."""
+        with self._lock:
+            return {client: used for client, (used, _) in sorted(self._windows.items())}
+
     def reset(self) -> None:
         with self._lock:
             self._windows.clear()

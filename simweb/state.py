@@ -124,7 +124,9 @@ class SimState:
     def _archive_stats(self) -> dict[str, Any]:
         """Requests and Save Code Now POSTs per archive host; every host listed, asked or not."""
         hosts = {h: {"requests": self._requests[(ARCHIVE, h)], "saves": self._saves[h]} for h in ARCHIVE_HOSTS}
-        return {"requests": sum(n for (f, _), n in self._requests.items() if f == ARCHIVE), "hosts": hosts}
+        return {"requests": sum(n for (f, _), n in self._requests.items() if f == ARCHIVE), "hosts": hosts,
+                # whose hourly Software Heritage budget was spent: a Bearer token, or "anonymous"
+                "software_heritage_budgets": self.archives.api_windows.used()}
 
     def reset_stats(self) -> None:
         """Forget the log, the counters and every client's used rate-limit budget."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -145,6 +146,35 @@ def test_a_run_shows_a_dead_links_copy_and_asks_again_only_when_due(prefect_api:
     assert "archived copy: Software Heritage, visited 2024-05-01" in html
     assert "no archived copy found" in html
     assert runs[0] > 0 and runs[1] == 0  # answers are kept: the second run asks nothing
+
+
+@pytest.mark.prefect
+def test_a_prefect_secret_block_can_hold_the_software_heritage_token(prefect_api: None, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.blocks.system import Secret
+
+    from flows.monitor import monitor
+    from tests.test_e2e_monitor import DATA, SCENARIO, links_by_url, settings_for
+
+    import yaml
+    monkeypatch.delenv("SWH_TOKEN", raising=False)
+    scenario = yaml.safe_load(SCENARIO.read_text())
+    scenario["archives"] = {"software_heritage": {"origins": {
+        "https://github.com/lab/missing-repo": [{"date": SWH_VISIT, "status": "full"}]}}}
+    Secret(value="swh-e2e-token").save("paperwatch-swh-token", overwrite=True, _sync=True)
+    try:
+        with SimulatedWeb(scenario) as sim:
+            result = monitor(sources=[str(DATA / "e2e-papers.md")], db=str(tmp_path / "h.sqlite"),
+                             out=str(tmp_path / "out"), settings=settings_for(sim), confirm_runs=1, confirm_hours=0,
+                             swh_token_secret="paperwatch-swh-token")
+            budgets = sim.stats()["archive"]["software_heritage_budgets"]
+    finally:
+        os.environ.pop("SWH_TOKEN", None)  # load_token_secret sets it for the process
+    assert set(budgets) == {"swh-e2e-token"} and budgets["swh-e2e-token"] > 0  # no anonymous request at all
+    links = links_by_url(json.loads(Path(result["json"]).read_text()))
+    assert links["https://github.com/lab/missing-repo"]["archive"]["copy"]["captured_at"] == SWH_VISIT
+    kept = Path(result["json"]).read_text() + Path(result["html"]).read_text() + (tmp_path / "h.sqlite").read_bytes().decode("latin-1")
+    assert "swh-e2e-token" not in kept
 
 
 def test_save_code_now_never_asks_more_than_its_budget() -> None:

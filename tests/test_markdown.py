@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,6 +38,30 @@ def test_a_code_span_in_a_table_cell_stays_in_its_cell(value: str) -> None:
     cells = re.findall(r"<td>(.*?)</td>", rendered, re.DOTALL)
     assert len(cells) == 2 and cells[1] == "1", rendered
     assert "<a " not in rendered and "<img" not in rendered
+
+
+url_path = st.text(alphabet=st.sampled_from(list("ab1_*()'|`[]{}\\^\"~!$&=?#%.-/")), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(url_path)
+def test_a_url_in_a_digest_is_one_link_to_that_url_or_inert_text(path: str) -> None:
+    url = f"https://example.org/{path}"
+    rendered = RENDER.render(f"- {md_url(url)} cited\n")
+    tags = set(re.findall(r"</?([a-z0-9]+)", rendered))
+    assert tags <= {"ul", "li", "a"}, rendered  # no emphasis, code span or image formed from the URL
+    links = re.findall(r'<a href="([^"]*)">(.*?)</a>', rendered)
+    assert len(links) == 1, rendered  # a URL that is linkable at all is always linked
+    href = html.unescape(links[0][0])
+    assert urllib.parse.unquote(href) == urllib.parse.unquote(url)  # the same address, encoded as a browser would
+    assert shown_text(rendered) == html.unescape(links[0][1]) + " cited"
+
+
+def test_software_heritage_browse_links_are_clickable_in_markdown() -> None:
+    browse = "https://archive.softwareheritage.org/browse/origin/directory/?origin_url=https://github.com/lab/my_repo"
+    assert md_url(browse) == f"<{browse}>"
+    assert md_url("https://example.org/a|b") == "<https://example.org/a%7Cb>"  # "|" would end a table cell
+    assert "<" not in md_url("https://[::1]/x")  # an odd host stays text
 
 
 def test_block_starters_and_autolinks_are_defused() -> None:

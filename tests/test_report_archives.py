@@ -193,7 +193,9 @@ def test_links_csv_has_the_archive_columns(db: str, tmp_path: Path) -> None:
     assert cells(RESCUED) == ("found", "software-heritage", SWH_URL, "2024-05-01T12:00:00+00:00", "")
     assert cells(LOST) == ("none", "", "", "", "")
     assert cells(UNASKED) == ("", "", "", "", "")
-    assert cells(SWH_ONLY) == ("none", "", "", "", "")  # the stored answer, as it is
+    # Software Heritage alone said none (asked while the repository was live): not every archive that fits was
+    # asked, so the reader is told "unknown", as the page says "archives not asked yet", never "none"
+    assert cells(SWH_ONLY) == ("unknown", "", "", "", "")
     assert cells(LIVE) == ("", "", "", "", "scheduled")
 
 
@@ -222,9 +224,10 @@ def test_the_digest_of_a_newly_dead_link_carries_its_copy(db: str) -> None:
     assert f"- {LOST.url}: HTTP 404 (dead since 2026-05-05 09:00 UTC)\n  {NO_COPY_SENTENCE}\n  cited by: Lost paper" in text
     for unsettled in (UNASKED, SWH_ONLY):  # not asked, or not every archive that fits: nothing
         assert f"- {unsettled.url}: HTTP 404 (dead since 2026-05-05 09:00 UTC)\n  cited by: Lost paper" in text
-    # Markdown: a URL that is not plain (Software Heritage's has "_") stays inert text, as in every digest (md_url)
+    # Markdown: the copy is a link a reader can click, "_" in Software Heritage's origin_url and all (md_url)
     shown = html_lib.unescape(re.sub(r"<[^>]+>", "", MarkdownIt("commonmark").render(markdown))).replace("\u2060", "")
     assert f"archived copy: Software Heritage, visited 2024-05-01: {SWH_URL}\ncited by: Rescued paper" in shown
+    assert f'<a href="{html_lib.escape(SWH_URL)}">' in MarkdownIt("commonmark").render(markdown)
     assert f'<br>archived copy: Software Heritage, visited 2024-05-01: <a href="{html_lib.escape(SWH_URL)}">' in page_html
     assert f"<br>{NO_PAGE_COPY_SENTENCE}" not in page_html  # the failing page is degraded, not newly dead
     assert "<script>" not in page_html and 'href="javascript:' not in page_html
