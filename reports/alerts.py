@@ -26,7 +26,7 @@ from reports.schema import alert_log as alert_log  # re-exported, with the names
 from reports.delivery import Delivery, Sender, send_digest
 from reports.delivery import redact as redact
 from reports.digest import REMINDER, Digest, DigestItem, RunFacts, build_digest, could_not_check_notice
-from reports.rescue import is_code_link
+from reports.rescue import archive_sentence, found_copy, is_code_link
 from reports.store import Store
 from reports.tracking_issue import DeadLink, IssueAction, IssueResult, sync_tracking_issue
 from reports.transitions import compare_runs
@@ -106,7 +106,7 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
     if settings.tracking_issue:
         issue = sync_tracking_issue(
             settings.tracking_issue,
-            [DeadLink(url, snap.reason, snap.verdict.dead_since, tuple(papers.get(url, ()))) for url, snap in dead.items()],
+            _dead_links(store, dead, papers, code),
             api_url=github_api_url, token=github_token, label=settings.tracking_label, run_id=run_id,
             newly_dead=sorted(newly), recovered=sorted(t.url for t in comparison.transitions if t.change is Change.RECOVERED),
             rule=rule)
@@ -115,6 +115,19 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
     outcome = DIGEST if digest else QUIET
     alerts.record(run_id, outcome, digest, deliveries, issue)
     return AlertOutcome(run_id, outcome, digest, deliveries, issue)
+
+
+def _dead_links(store: Store, dead: Mapping[str, Any], papers: Mapping[str, Sequence[str]],
+                code: set[str]) -> list[DeadLink]:
+    """The tracking issue's rows: each dead link with its papers and what the archives hold of it."""
+    held = archive_store.lookups(store, sorted(dead))
+    rows = []
+    for url, snap in dead.items():
+        lookup = held.get(url)
+        copy = found_copy(lookup)
+        rows.append(DeadLink(url, snap.reason, snap.verdict.dead_since, tuple(papers.get(url, ())),
+                             archive=archive_sentence(lookup, url in code), copy_url=copy.url if copy else None))
+    return rows
 
 
 def _blind_run(alerts: AlertLog, history: Sequence[LogEntry], facts: RunFacts, settings: AlertSettings,

@@ -16,7 +16,8 @@ from typing import Any
 
 from github import Auth, Github, GithubException
 
-from reports.markdown import md_code, md_text
+from reports.markdown import md_code, md_text, md_url
+from reports.rescue import copy_href
 from reports.vocabulary import ConfirmRule
 
 MARKER = "<!-- paperwatch:tracking-issue -->"
@@ -29,6 +30,8 @@ class DeadLink:
     reason: str
     dead_since: str | None
     papers: tuple[str, ...]
+    archive: str = ""  # what the archives hold of it, in the report's words (reports.rescue.archive_sentence)
+    copy_url: str | None = None  # its archived copy, a link in the issue when it is a plain http(s) URL
 
 
 class IssueAction(StrEnum):
@@ -64,14 +67,22 @@ def issue_body(dead: Sequence[DeadLink], rule: ConfirmRule = ConfirmRule()) -> s
     """The table of dead links (no run number or time in it, so an unchanged set leaves the issue alone)."""
     lines = [MARKER, "", f"These links are dead: {rule.sentence()}.",
              "paperwatch updates this issue as links die and recover, and closes it when none is left.", "",
-             "| Link | Dead since | Why | Cited by |", "|---|---|---|---|"]
+             "| Link | Dead since | Why | Archived copy | Cited by |", "|---|---|---|---|---|"]
     for link in sorted(dead, key=lambda d: d.url)[:MAX_ROWS]:
         since = md_text((link.dead_since or "")[:10]) or "—"
-        lines.append(f"| {md_code(link.url)} | {since} | {md_text(link.reason, 160)} | "
+        lines.append(f"| {md_code(link.url)} | {since} | {md_text(link.reason, 160)} | {_copy_cell(link)} | "
                      f"{'; '.join(md_text(title, 80) for title in link.papers[:3]) or '—'} |")
     if len(dead) > MAX_ROWS:
         lines.append(f"\n… and {len(dead) - MAX_ROWS} more (see the report).")
     return "\n".join(lines) + "\n"
+
+
+def _copy_cell(link: DeadLink) -> str:
+    """The archives' answer; the copy itself as a link when its URL may be one (``copy_href``), else as code."""
+    words = md_text(link.archive, 120) or "—"
+    if not link.copy_url:
+        return words
+    return f"{words}: {md_url(link.copy_url) if copy_href(link.copy_url) else md_code(link.copy_url)}"
 
 
 def change_comment(run_id: int, newly_dead: Sequence[str], recovered: Sequence[str]) -> str | None:

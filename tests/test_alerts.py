@@ -192,6 +192,36 @@ def test_one_tracking_issue_is_opened_updated_and_closed_as_links_die_and_recove
     assert comments == [f"Run 6:\n\n**Newly dead** (1): `{OTHER}`", "Run 7: every link recovered; closing."]
 
 
+def test_the_tracking_issue_shows_each_dead_links_archived_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from checks.archive_model import ArchiveLookup, ArchiveService, ArchivedCopy, LookupOutcome
+    from reports import archive_store
+
+    history = History(tmp_path, monkeypatch)
+    copy = "https://web.archive.org/web/20240402000000/https://gone.example.org/a_b"
+    settings = AlertSettings(tracking_issue="lab/watch")
+    with SimulatedWeb({"github": {"tokens": ["ghp_issue"], "repos": [{"full_name": "lab/watch"}]}}) as sim:
+        history.run(0)
+        history.run(1, gone="dead", other="dead")
+        last = history.run(2, gone="dead", other="dead")
+        services = (ArchiveService.SOFTWARE_HERITAGE, ArchiveService.WAYBACK)
+        with Store.open(history.db) as store:  # what the run's rescue step found, before its alerts
+            archive_store.record(store, [
+                ArchiveLookup(GONE, LookupOutcome.FOUND, ArchivedCopy(ArchiveService.WAYBACK, copy, "2024-04-02T00:00:00+00:00"),
+                              "asked", T0.isoformat(), services=services),
+                ArchiveLookup(OTHER, LookupOutcome.NONE, None, "asked", T0.isoformat(), services=services)], T0)
+        outcome = alert(history, last, settings, api=sim.github_api_url, github_token="ghp_issue")
+        body = Github(base_url=sim.github_api_url, auth=Auth.Token("ghp_issue"), lazy=True).get_repo("lab/watch").get_issue(
+            outcome.tracking_issue.number).body
+    assert outcome.tracking_issue.action == "opened"
+    shown = MarkdownIt("commonmark").enable("table").render(body)  # as GitHub renders the issue
+    rows = {re.search(r"<code>(.*?)</code>", row).group(1): row for row in re.findall(r"<tr>(.*?)</tr>", shown, re.DOTALL)
+            if "<code>" in row}
+    assert "archived copy: Wayback Machine, captured 2024-04-02" in rows[GONE]
+    assert f'<a href="{copy}">' in rows[GONE]  # the copy is one click away
+    assert "no archived copy found: this page may be lost" in rows[OTHER] and "href=" not in rows[OTHER]
+    assert "<img" not in shown  # the paper titles stay inert beside the new column
+
+
 def test_a_tracking_issue_that_cannot_be_kept_is_recorded_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                     hook: WebhookReceiver) -> None:
     history = History(tmp_path, monkeypatch)
