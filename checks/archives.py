@@ -9,11 +9,14 @@ Which archive for which link:
 
 How the Wayback Machine is asked: its CDX API, for the newest capture whose status was 200
 (``cdx/search/cdx?url=U&output=json&limit=-1&filter=statuscode:200``). The alternatives fail
-exactly on the links that need them (``bench/archive_bench.py`` measures all three against the
-simulated face): the availability API is rate-limited, answers a rate limit inside an HTTP 200,
-and often answers ``{"archived_snapshots":{}}`` for pages it holds; the ``web/<url>`` redirect
-(lychee's way) leads to the *newest* capture whatever its status, which for a dead link is
-typically the capture of its 404 page. Only CDX filters captures by status.
+exactly on the links that need them (``bench/wayback_bench.py`` measures all three against the
+simulated face's failure modes, 200 dead pages of which 154 have a good capture): the availability
+API offers the capture nearest now, which for a page that died is its 404 (47 false "no copy" when
+the face behaves; 154 when it answers ``{"archived_snapshots":{}}``, as it often does for pages it
+holds; and a rate limit comes inside an HTTP 200); the ``web/<url>`` redirect (lychee's way) leads
+to the *newest* capture whatever its status (64 of 200 "copies" were captures of a 404 or a
+redirect). Only CDX filters captures by status: 154 right copies, no wrong answer in any mode. Its
+price is its per-minute limit: the links past it stay ``unknown`` and are asked next run.
 
 Good citizenship: every answer's ``X-RateLimit-Remaining`` is read, and a service that has spent
 its budget for us (or answered 429, or is down: 5xx, no connection, our timeout) is not asked
