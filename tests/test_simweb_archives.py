@@ -339,7 +339,7 @@ def test_delay_is_observed(sim: SimulatedWeb, in_phase: Any) -> None:
 def test_stats_count_archive_requests_per_host(sim: SimulatedWeb) -> None:
     sim.reset_stats()
     assert sim.stats()["archive"] == {"requests": 0, "hosts": {
-        host: {"requests": 0, "saves": 0} for host in ARCHIVE_HOSTS}}
+        host: {"requests": 0, "saves": 0} for host in ARCHIVE_HOSTS}, "software_heritage_budgets": {}}
     latest(sim, OLD)
     post(sim, f"{SWH}/origin/save/git/url/https://github.com/acme/counted/")
     cdx(sim, url=PROJECT)
@@ -352,6 +352,8 @@ def test_stats_count_archive_requests_per_host(sim: SimulatedWeb) -> None:
     assert stats["archive"]["hosts"]["web.archive.org"] == {"requests": 1, "saves": 0}
     assert stats["archive"]["hosts"]["archive.org"] == {"requests": 2, "saves": 0}
     assert stats["web"]["requests"] == 1
+    # the Software Heritage API budget spent, by owner: both calls anonymous (a Bearer token would be named)
+    assert stats["archive"]["software_heritage_budgets"] == {"anonymous": 1}
     archived = [r for r in sim.request_log() if r.face == "archive"]
     assert [(r.method, r.client, r.status) for r in archived][:2] == [
         ("GET", "archive.softwareheritage.org", 200), ("POST", "archive.softwareheritage.org", 200)]
