@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from checks.completeness import Completeness
+
 F = TypeVar("F", bound="Facts")
 
 
@@ -51,7 +53,7 @@ class Release:
 
 def _plain(value: Any) -> Any:
     """A field's value as JSON data: releases as dicts, tuples as lists."""
-    if isinstance(value, Release):
+    if isinstance(value, (Release, Completeness)):
         return value.to_dict()
     if isinstance(value, (tuple, list)):
         return [_plain(item) for item in value]
@@ -153,6 +155,7 @@ class RepoFacts(Facts):
     readme_links_weights_or_data: bool | None = None
     root_files: int | None = None
     release_count: int | None = None
+    completeness: Completeness | None = None  # the ML Code Completeness Checklist, from the root listing and README
     slow_facts_at: str | None = None  # when release_count and topics were last fetched (GraphQL)
     activity: str | None = None  # active, quiet, stale, archived or unknown (checks.repo_facts.activity_class)
     etag: str | None = None  # for the next run's conditional request (REST)
@@ -203,6 +206,17 @@ def _decode_release(value: Any) -> Any:
     return release if release.to_dict() == dict(value) and list(release.to_dict()) == list(value) else value
 
 
+def _decode_completeness(value: Any) -> Any:
+    """A stored checklist as a ``Completeness`` when it writes back identically; any other shape stays as stored."""
+    if not isinstance(value, Mapping) or not ("items" in value or "unscored" in value):
+        return value
+    try:
+        completeness = Completeness.from_dict(value)
+    except (AttributeError, TypeError, ValueError):
+        return value
+    return completeness if completeness.to_dict() == dict(value) and list(completeness.to_dict()) == list(value) else value
+
+
 def _decode_strings(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -214,7 +228,8 @@ def _decode_discovered(value: Any) -> Any:
 
 
 # How a stored value becomes a field's type; anything unexpected stays as stored (and is written back so).
-_DECODERS = {"latest_release": _decode_release, "topics": _decode_strings, "discovered": _decode_discovered}
+_DECODERS = {"latest_release": _decode_release, "topics": _decode_strings, "discovered": _decode_discovered,
+             "completeness": _decode_completeness}
 _REPO_ONLY = frozenset(RepoFacts.field_names()) - frozenset(PageFacts.field_names())
 
 

@@ -166,12 +166,13 @@ def facts_from_rest(data: Mapping[str, Any]) -> RepoFacts:
     )
 
 
-# What only the repository page tells when the API answered too: the tree, README, releases and
+# What only the repository page tells when the API answered too: the tree, README (and the completeness
+# checklist scored from both), releases and
 # the default branch's last commit (the REST path spends no request on them); the page's "empty"
 # wins over REST's ``size == 0``, which GitHub computes lazily, and activity from the last commit
 # over REST's ``pushed_at`` (a push to any branch).
 PAGE_ONLY_FACTS = ("placeholder", "readme_promise", "readme_links_weights_or_data", "root_files", "empty",
-                   "release_count", "latest_release", "last_commit_at", "last_commit_sha", "activity")
+                   "completeness", "release_count", "latest_release", "last_commit_at", "last_commit_sha", "activity")
 
 
 def merge_page_and_api(page: Observation, api: Observation) -> Observation:

@@ -28,7 +28,7 @@ from checks.breaker import Breaker
 from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
 from checks.ratelimits import github_limit, is_rate_limit
-from checks.repo_facts import activity_class, placeholder_facts, repo_observation, repo_web_url
+from checks.repo_facts import activity_class, completeness_facts, placeholder_facts, repo_observation, repo_web_url
 from checks.statuses import GRAPHQL_STATUS, Service, state_for_status
 
 BATCH_SIZE = 100
@@ -125,7 +125,14 @@ def facts_from_graphql(node: dict[str, Any]) -> RepoFacts:
                                prerelease=release.get("isPrerelease"), url=release.get("url")) if release else None,
     )
     names = [entry["name"] for entry in root.get("entries", [])] if root else []
-    return facts.merged(placeholder_facts(names, readme, empty=empty)).with_(activity=activity_class(last_commit, archived))
+    # the checklist needs a listing that was read: an empty repository has none to read, and none is missing
+    entries: list[str] | None = None
+    if empty:
+        entries = []
+    elif "entries" in root:
+        entries = [entry["name"] + ("/" if entry.get("type") == "tree" else "") for entry in root.get("entries") or []]
+    return facts.merged(placeholder_facts(names, readme, empty=empty)).with_(activity=activity_class(last_commit, archived)) \
+        .merged(completeness_facts(entries, "" if empty else readme))
 
 
 class GraphQLRepoChecker:

@@ -17,7 +17,8 @@ from datetime import datetime
 from urllib.parse import quote, unquote, urlsplit
 
 from checks.facts import Release, RepoFacts
-from checks.repo_facts import activity_class, placeholder_facts
+from checks.readme_html import readme_markdown
+from checks.repo_facts import activity_class, completeness_facts, placeholder_facts
 
 # Enough for the page's head, the overview partial and a long README; a repository page
 # is 200–600 KB, so this is larger than the 256 KB cap for other pages.
@@ -74,6 +75,21 @@ def _readme_text(payload: dict[str, Any]) -> str | None:
     return unescape(_TAGS.sub(" ", rich)) + " " + links
 
 
+def _readme_markdown(payload: dict[str, Any]) -> str | None:
+    """The rendered README as Markdown shapes (headings, fences, tables) for the checklist; None if not rendered."""
+    files = (payload.get("overview") or {}).get("overviewFiles") or []
+    readme = next((f for f in files if isinstance(f, dict) and f.get("preferredFileType") == "readme"), None)
+    if not readme or not isinstance(readme.get("richText"), str) or readme.get("timedOut"):
+        return None
+    return readme_markdown(readme["richText"])
+
+
+def _root_entries(payload: dict[str, Any]) -> list[str]:
+    """The root listing's names, directories marked with a trailing ``/``."""
+    return [item["name"] + ("/" if item.get("contentType") == "directory" else "")
+            for item in payload["tree"].get("items") or [] if isinstance(item, dict) and isinstance(item.get("name"), str)]
+
+
 def repo_page_facts(body: bytes) -> RepoFacts | None:
     """Facts the repository page states; None when the page is not one we can read."""
     page = body.decode("utf-8", "replace")
@@ -87,7 +103,7 @@ def repo_page_facts(body: bytes) -> RepoFacts | None:
     payload = _overview(page)
     if payload is None:
         if _EMPTY.search(page):
-            facts = facts.merged(placeholder_facts([], None, empty=True)).with_(empty=True)
+            facts = facts.merged(placeholder_facts([], None, empty=True)).with_(empty=True).merged(completeness_facts([], ""))
         return facts if facts.has("page_full_name") else None
     names = [item["name"] for item in payload["tree"].get("items") or [] if isinstance(item, dict) and "name" in item]
     branch = (payload.get("repo") or {}).get("defaultBranch") or (payload.get("refInfo") or {}).get("name")
@@ -101,7 +117,7 @@ def repo_page_facts(body: bytes) -> RepoFacts | None:
                                                    prerelease=latest.group(2) == "Pre-release"))
     elif _NO_RELEASES.search(page):
         facts = facts.with_(release_count=0, latest_release=None)
-    return facts
+    return facts.merged(completeness_facts(_root_entries(payload), _readme_markdown(payload), releases=facts.release_count))
 
 
 def latest_commit_url(page_url: str, facts: RepoFacts) -> str | None:

@@ -120,9 +120,14 @@ class PageChecker:
     """One run's worth of page checks, sharing a client, limits and the outage view."""
 
     def __init__(self, settings: CheckSettings, on_done: Callable[[Observation], None] | None = None,
-                 sink: Callable[[Observation], None] | None = None, judge: bool = True):
+                 sink: Callable[[Observation], None] | None = None, judge: bool = True,
+                 page_bodies: Callable[[str, str, bytes], None] | None = None):
+        """``page_bodies(url, final_url, body)``, when given, receives each alive HTML page read up to
+        ``max_body_bytes`` (not only its first bytes), for a caller that reads the page's links
+        (``checks.discovery``); every guard, remap, redirect rule and retry stays the same."""
         self.settings = settings
         self.judge = judge
+        self.page_bodies = page_bodies
         self.canaries_after = True
         self.on_done = on_done
         self.sink = sink
@@ -300,6 +305,8 @@ class PageChecker:
             soft = await self._soft_404(current, signature(answer.body))
             if soft:
                 return Observation(url=trace.url, state=State.DEAD, checker="http", reason=soft, evidence=evidence)
+        if self.page_bodies is not None and state is State.ALIVE and answer.body and reader is None:
+            self.page_bodies(trace.url, current, answer.body)
         facts = reader.facts(answer.body) if reader is not None and state is State.ALIVE and answer.body else None
         if facts and reader is not None:
             facts = await self._follow_up(reader, current, facts)
@@ -378,12 +385,12 @@ class PageChecker:
             if reader is not None:  # the page is read anyway: one GET instead of HEAD + GET
                 answer = await self._request("GET", target, url, gate=gate, trace=trace, read=reader.limit)
             elif self.settings.method == "get":  # one round trip; the body is read only when a verdict needs it
-                answer = await self._request("GET", target, url, gate=gate, trace=trace, sniff=self.settings.soft404)
+                answer = await self._request("GET", target, url, gate=gate, trace=trace, sniff=self._reads_pages)
             else:
                 answer = await self._request("HEAD", target, url, gate=gate, trace=trace)
                 if self._needs_get(answer):
                     answer = await self._request("GET", target, url, gate=gate, trace=trace,
-                                                 read=self._sniff_bytes if self.settings.soft404 else 0)
+                                                 read=self._sniff_bytes if self._reads_pages else 0)
             answer.attempts = attempt + 1
             answer.route = request
             if attempt == self.settings.retries or not self._should_retry(answer):
@@ -396,7 +403,13 @@ class PageChecker:
 
     @property
     def _sniff_bytes(self) -> int:
-        return min(_SNIFF_BYTES, self.settings.max_body_bytes)
+        """How much of an HTML page is read: its first bytes, or up to the body cap when its links are wanted."""
+        return self.settings.max_body_bytes if self.page_bodies is not None else min(_SNIFF_BYTES, self.settings.max_body_bytes)
+
+    @property
+    def _reads_pages(self) -> bool:
+        """Whether a 2xx HTML page's body is read at all: for soft 404s, or for ``page_bodies``."""
+        return self.settings.soft404 or self.page_bodies is not None
 
     def _needs_get(self, head: _Answer) -> bool:
         if head.status is None:  # a dropped HEAD may be the server's dislike of HEAD; timeouts are not retried as GET
@@ -405,7 +418,7 @@ class PageChecker:
             return False  # a host that asked us to wait is not asked again at once, not even with GET
         if not 200 <= head.status < 400:
             return True  # confirm any failure with GET: some servers answer HEAD wrongly
-        return self.settings.soft404 and 200 <= head.status < 300 and is_html(head.content_type)
+        return self._reads_pages and 200 <= head.status < 300 and is_html(head.content_type)
 
     def _should_retry(self, answer: _Answer) -> bool:
         if answer.status is None:

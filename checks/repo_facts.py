@@ -6,6 +6,9 @@ import re
 from datetime import datetime, timezone
 from enum import StrEnum
 
+from collections.abc import Sequence
+
+from checks.completeness import readme_or_absent, score_completeness
 from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
 
@@ -81,6 +84,14 @@ def placeholder_facts(root_names: list[str], readme: str | None, *, empty: bool)
         readme_links_weights_or_data=bool(_WEIGHTS_OR_DATA.search(text)),
         root_files=len(root_names),
     )
+
+
+def completeness_facts(root: Sequence[str] | None, readme_markdown: str | None, *,
+                       releases: int | None = None) -> RepoFacts:
+    """The ML Code Completeness Checklist from what the check already read: the root entries (directories
+    end with ``/``; None: not read) and the README as Markdown (None: not read, though the listing may show
+    there is none). Unscored when either could not be read."""
+    return RepoFacts.of(completeness=score_completeness(root, readme_or_absent(root, readme_markdown), releases=releases))
 
 
 def summary(facts: RepoFacts) -> str:

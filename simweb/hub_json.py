@@ -33,6 +33,8 @@ def file_size(repo: HubRepo, f: HubFile) -> int:
 def file_bytes(repo: HubRepo, name: str) -> bytes:
     """Small deterministic contents; big declared sizes are streamed by the face instead."""
     if name == "README.md":
+        if repo.card is not None:
+            return repo.card.encode()
         license_line = f"license: {repo.license}\n" if repo.license else ""
         return f"---\n{license_line}---\n\n# {repo.id}\n".encode()
     if name.endswith(".json"):

@@ -324,10 +324,13 @@ class HubRepo:
     drop: bool = False
     status: int | None = None
     arxiv: tuple[str, ...] = ()  # papers its card cites: tagged arxiv:<id>, linked to those papers
+    card: str | None = None  # README.md served verbatim (the model card); default: front matter and a title
 
     def __post_init__(self) -> None:
         if not self.id or self.id.count("/") > 1:
             raise ValueError(f"id: {self.id!r} is not 'name' or 'owner/name'")
+        if self.card is not None and self.file("README.md") is None:
+            raise ValueError("card: given, but README.md is not among files (the card is README.md)")
         if self.status is not None and not 500 <= self.status <= 599:
             raise ValueError(f"status: {self.status} is not a server error (500-599)")
         for paper_id in self.arxiv:

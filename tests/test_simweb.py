@@ -11,7 +11,7 @@ import pytest
 import requests
 from github import Auth, Github, GithubException
 from github.GithubException import BadCredentialsException, RateLimitExceededException, UnknownObjectException
-from huggingface_hub import HfApi
+from huggingface_hub import HfApi, ModelCard
 from huggingface_hub.errors import (
     DisabledRepoError,
     GatedRepoError,
@@ -451,6 +451,23 @@ def test_hub_rate_limit_answers_429_with_retry_after() -> None:
     assert caught.value.response.headers["RateLimit"].startswith('"api";r=0;')
 
 
+def test_a_repos_card_is_its_readme_as_hf_hub_download_reads_it(tmp_path: Path) -> None:
+    card = "---\nlicense: mit\n---\n# Model\n\nTraining code: https://github.com/lab/code\n"
+    scenario = {"hub": {"models": [{"id": "lab/m", "card": card}, {"id": "lab/plain", "license": "mit"}],
+                        "datasets": [{"id": "lab/d", "card": "Built with https://github.com/lab/data-code"}]}}
+    with SimulatedWeb(scenario) as sim:
+        hub = HfApi(endpoint=sim.hf_endpoint, token=False)
+        path = hub.hf_hub_download("lab/m", "README.md", cache_dir=tmp_path)
+        loaded = ModelCard(Path(path).read_text())
+        dataset_card = Path(hub.hf_hub_download("lab/d", "README.md", repo_type="dataset", cache_dir=tmp_path)).read_text()
+        plain = Path(hub.hf_hub_download("lab/plain", "README.md", cache_dir=tmp_path)).read_text()
+    assert loaded.data.license == "mit" and "https://github.com/lab/code" in loaded.text
+    assert dataset_card == "Built with https://github.com/lab/data-code"
+    assert plain == "---\nlicense: mit\n---\n\n# lab/plain\n"  # no card given: the default stays
+    with pytest.raises(ScenarioError, match="card: given, but README.md is not among files"):
+        SimulatedWeb({"hub": {"models": [{"id": "lab/m", "card": "x", "files": ["config.json"]}]}})
+
+
 # --- project web -------------------------------------------------------------------------
 
 
@@ -461,6 +478,13 @@ def test_web_page_and_404(sim: SimulatedWeb) -> None:
     assert missing.status_code == 404 and "404 Not Found" in missing.text
     assert web_get(sim, "https://example.org/search?q=1").text.count("exact query") == 2
     assert web_get(sim, "https://example.org/search?q=2").status_code == 404
+
+
+def test_a_project_page_can_link_a_repository() -> None:
+    body = '<html><body><a href="https://github.com/lab/code">Code</a></body></html>'
+    with SimulatedWeb({"web": {"https://lab.example.org/project": {"body": body}}}) as sim:
+        page = web_get(sim, "https://lab.example.org/project")
+    assert page.status_code == 200 and page.text == body and page.headers["Content-Type"].startswith("text/html")
 
 
 def test_redirect_chain_stays_logical(sim: SimulatedWeb) -> None:
