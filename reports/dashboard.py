@@ -26,6 +26,8 @@ from reports.headline import ATTENTION, ATTENTION_NOTES, attention, attention_ra
 from reports.link_facts import citing_artifacts, day, display, evidence_details, link_facts, number, percent, safe_href, share, short_time
 from reports.report_model import HISTORY_RUNS, STATE_ORDER, Report, report_of
 from reports.report_rows import HistoryCell, PaperRow, RunRow
+from reports.completeness_view import FILTER_ORDER as COMPLETENESS_ORDER
+from reports.completeness_view import completeness_of, distribution, paper_completeness
 from reports.rescue import COPY_AVAILABLE, code_note, rescue_line
 from reports.vocabulary import AVAILABLE, FACETS, PROBLEMS, Attention, ConfirmRule, Facet, Grade, Outcome, Verdict
 
@@ -101,6 +103,9 @@ def row_meta(paper: PaperRow) -> dict[str, str]:
     tokens = [f"attention:{_token(word)}"] + [f"{facet}:{_token(w)}" for facet, w in words.items()]
     tokens.append(f"artifacts:{_token(paper.verdict.artifacts)}")
     tokens += sorted({f"link:{link.verdict.status}" for link in paper.links if link.verdict})
+    checklist = paper_completeness(paper)
+    if checklist is not None:
+        tokens.append(f"completeness:{checklist.token}")
     worst = min((State(link.state).severity if link.state else len(State) for link in paper.links), default=len(State) + 1)
     ranks = [_rank(words[facet], facet.order) for facet in FACETS] + [worst]
     stars = paper_stars(paper)
@@ -110,7 +115,7 @@ def row_meta(paper: PaperRow) -> dict[str, str]:
 
 
 FILTER_GROUPS = (("attention", "Needs"), ("artifacts", "Paper"), (Facet.CODE, "Code"), (Facet.DATA, "Data"),
-                 (Facet.MODELS, "Models"), (Facet.DEMO, "Demo"), ("link", "Link verdict"))
+                 (Facet.MODELS, "Models"), (Facet.DEMO, "Demo"), ("link", "Link verdict"), ("completeness", "Code completeness"))
 
 
 def filter_options(papers: Sequence[PaperRow], metas: list[dict[str, str]]) -> dict[str, Any]:
@@ -125,7 +130,8 @@ def filter_options(papers: Sequence[PaperRow], metas: list[dict[str, str]]) -> d
     order = STATE_ORDER + [NOT_CHECKED]
     verdict_groups = []
     for facet, label in FILTER_GROUPS:
-        ranking: Sequence[str] = ATTENTION if facet == "attention" else Facet(facet).order if facet in FACETS else _GRADES
+        ranking: Sequence[str] = (ATTENTION if facet == "attention" else Facet(facet).order if facet in FACETS
+                                  else COMPLETENESS_ORDER if facet == "completeness" else _GRADES)
         values = sorted((v for v in verdicts if v.startswith(facet + ":")),
                         key=lambda v: (_rank(v.split(":", 1)[1].replace("-", " "), ranking), v))
         if values:
@@ -189,7 +195,8 @@ def _environment() -> Environment:
                        paper_anchor=paper_anchor, facets=FACETS, citing_artifacts=citing_artifacts,
                        attention_notes=ATTENTION_NOTES, attention_order=ATTENTION, available_outcomes=AVAILABLE,
                        problem_words=PROBLEMS, Outcome=Outcome, Grade=Grade, Attention=Attention, Facet=Facet,
-                       rescue_line=rescue_line, code_note=code_note, copy_available=COPY_AVAILABLE)
+                       rescue_line=rescue_line, code_note=code_note, copy_available=COPY_AVAILABLE,
+                       completeness_of=completeness_of)
     return env
 
 
@@ -267,7 +274,8 @@ def render_pages(report: Report | Mapping[str, Any], page_size: int | None = PAG
         script=Markup(script), chart=state_chart(report.runs), options=filter_options(papers, metas),
         link_papers=link_papers, change_counts=report.changes_by_kind(), figures=report.summary.facets,
         headline=report.summary.headline, attention_counts=report.summary.attention,
-        verdict_notes=verdict_notes(report.run.confirm_rule), dead_rule=f"{rule[:1].upper()}{rule[1:]}.")
+        verdict_notes=verdict_notes(report.run.confirm_rule), dead_rule=f"{rule[:1].upper()}{rule[1:]}.",
+        completeness=distribution(papers))
     pages = []
     template = _templates().get_template("report.html")
     for at, cut in enumerate(cuts, 1):

@@ -16,6 +16,8 @@ from checks.model import State
 from reports.markdown import md_code, md_text
 from reports.report_model import Report, Summary, report_of
 from reports.report_rows import LinkRow, PaperRow, count_changes
+from reports.completeness_view import csv_columns as completeness_columns
+from reports.completeness_view import distribution as completeness_distribution
 from reports.rescue import archive_outcome, archive_sentence, facet_phrase, found_copy, is_code_link, paper_code_copy, save_status
 from reports.verdicts import Transition
 from reports.vocabulary import PROBLEMS, Facet, Outcome, Verdict
@@ -25,7 +27,7 @@ CSV_COLUMNS = (
     "url", "normalized", "kind", "claim", "state", "status", "reason", "http_status", "final_url", "suggested_url",
     "dead_since", "last_alive", "uptime_7d", "uptime_30d", "uptime_90d", "checked_at",
     "stars", "last_commit", "latest_release", "archived", "placeholder",
-    "downloads", "likes", "last_modified", "gated", "stage",
+    "downloads", "likes", "last_modified", "gated", "stage", "completeness_score", "completeness_missing",
     "archive_outcome", "archive_service", "archive_url", "archive_captured_at", "save_request_status",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -62,6 +64,7 @@ def _link_columns(link: LinkRow) -> dict[str, Any]:
         "archived": d.get("archived"), "placeholder": d.get("placeholder") or d.get("empty") or None,
         "downloads": d.get("downloads"), "likes": d.get("likes"), "last_modified": d.get("last_modified"),
         "gated": d.get("gated") if d.get("gated") else (False if "gated" in d else None), "stage": d.get("stage"),
+        **completeness_columns(link),
         "archive_outcome": archive_outcome(lookup).value if lookup else None, "archive_service": copy.service.value if copy else None,
         "archive_url": copy.url if copy else None, "archive_captured_at": copy.captured_at if copy else None,
         "save_request_status": save_status(link.save_request),
@@ -151,6 +154,10 @@ def summary_markdown(report: Report | Mapping[str, Any]) -> str:
     if problems:
         lines += ["", "Papers that need attention: " + " · ".join(f"{md_text(word)} {n}" for word, n in problems)]
     lines += ["", "Links by state: " + " · ".join(f"{md_text(state)} {n}" for state, n in summary.by_state.items())]
+    checklist = completeness_distribution(report.papers)
+    if checklist["counts"]:
+        lines += ["", "Code completeness (papers, by their best repository): "
+                  + " · ".join(f"{md_text(token)} {n}" for token, n, _ in checklist["counts"])]
 
     changes = report.changes
     lines += ["", "### Changes since the previous run", ""]

@@ -26,7 +26,8 @@ def safe_href(url: Any) -> str | None:
     return url.strip() if scheme in ("http", "https") else None
 
 
-HIDDEN_DETAILS = frozenset({"etag", "not_modified"})  # bookkeeping for conditional requests, not news for a reader
+HIDDEN_DETAILS = frozenset({"etag", "not_modified",  # bookkeeping for conditional requests, not news for a reader
+                            "completeness"})  # shown on a line of its own (reports.completeness_view)
 
 
 def display(value: Any) -> str:
