@@ -195,6 +195,10 @@ HF_DAILY_HELP = "Also read the Hugging Face daily papers of that day (YYYY-MM-DD
               help="Name of a Prefect Secret block holding a Software Heritage token (used when SWH_TOKEN is not set).")
 @click.option("--keep-days", type=click.IntRange(min=1), default=DEFAULT_KEEP_DAYS, show_default=True, metavar="N",
               help="Keep each observation N days, then only its link's daily summary (counts by state).")
+@click.option("--accept-suggestions", is_flag=True,
+              help="Accept every code link this run finds elsewhere (the paper's Hugging Face page, a Hub card, its "
+                   "project page) as its paper's own link, from this run on. Without it, suggestions are shown "
+                   "apart and never change a paper's verdict; [discovery] accept in the config accepts one by one.")
 @api_options
 @checking_options
 @alert_options
@@ -203,7 +207,7 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
         keep_days: int, github_api: str | None,
         hf_endpoint: str | None, config: str | None, remap: tuple[str, ...], allow_private: bool,
         timeout: float | None, max_concurrency: int | None, per_host: int | None, notify: tuple[str, ...],
-        tracking_issue: str | None, remind_every: int | None) -> None:
+        tracking_issue: str | None, remind_every: int | None, accept_suggestions: bool = False) -> None:
     """Check every link in SOURCE files once, record it, and write the report.
 
     SOURCE is a Hugging Face papers page saved as text, a Markdown list of papers,
@@ -227,7 +231,8 @@ def run(sources: tuple[str, ...], days: tuple[str, ...], db: str, out: str, inpu
         result = monitor(sources=list(sources), db=without_password(db), out=out, settings=settings.checks.to_dict(),
                          input_format=input_format, github_token_secret=github_token_secret, keep_days=keep_days,
                          alerts=settings.alerts.public_dict(), confirm_runs=settings.verdicts.confirm_runs,
-                         confirm_hours=settings.verdicts.confirm_hours, archive=settings.archive.to_dict(), swh_token_secret=swh_token_secret)
+                         confirm_hours=settings.verdicts.confirm_hours, archive=settings.archive.to_dict(), swh_token_secret=swh_token_secret,
+                         discovery=settings.discovery.to_dict(), accept_suggestions=accept_suggestions)
     except (PaperwatchError, StoreError) as exc:
         fail(str(exc))
     print_outcome(result)

@@ -20,12 +20,14 @@ from prefect.runtime import flow_run
 from sqlalchemy.exc import SQLAlchemyError
 
 from checks.archive_settings import ArchiveSettings
+from checks.discovery_settings import DiscoverySettings
 from checks.daily import daily_papers, is_daily_source
 from checks.extract import read_papers
 from checks.model import Paper
 from checks.plan import plan_checks
 from checks.settings import CheckSettings
 from flows.batches import check_links, completed_state, untraversed
+from flows.discover import accepted_suggestions, discovery_step, with_accepted
 from flows.run_tasks import load_token_secret, mark_failed, record_observations, start_run, stored_metadata
 from flows.notify import SENDERS, run_alert_settings
 from flows.rescue import rescue_step
@@ -93,7 +95,8 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
             notify: list[str] | None = None, alerts: dict[str, Any] | None = None,
             shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
             confirm_runs: int = ConfirmRule().runs, confirm_hours: float = ConfirmRule().hours,
-            archive: dict[str, Any] | None = None, swh_token_secret: str | None = None) -> dict[str, Any]:
+            archive: dict[str, Any] | None = None, swh_token_secret: str | None = None,
+            discovery: dict[str, Any] | None = None, accept_suggestions: bool = False) -> dict[str, Any]:
     """``settings`` is ``CheckSettings.to_dict()``. Tokens come from the environment, or from the
     Prefect Secret blocks named by ``github_token_secret`` and ``swh_token_secret`` (Software
     Heritage); never from parameters. Observations
@@ -110,6 +113,11 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     ``archive`` is ``checks.archive_settings.ArchiveSettings.to_dict()`` (the config file's ``[archive]``):
     how the archived copies of failing links are looked up and whether Save Code Now is asked.
 
+    ``discovery`` is ``checks.discovery_settings.DiscoverySettings.to_dict()`` (the config file's
+    ``[discovery]``): how the code of papers that link none is looked for (``flows.discover``), and
+    the suggestions accepted as their papers' links; ``accept_suggestions`` accepts every suggestion
+    of this run.
+
     ``confirm_runs`` and ``confirm_hours`` are the rule that calls a failing link dead
     (``reports.vocabulary.ConfirmRule``, the config file's ``[verdicts]``): the report and the alerts judge by it."""
     logger = get_run_logger()
@@ -121,12 +129,15 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     if swh_token_secret and not archive_settings.swh_token():
         load_token_secret(swh_token_secret, archive_settings.swh_token_env)
 
+    discovery = DiscoverySettings.from_dict(discovery).to_dict()  # refused here, before anything is checked
+
     papers, readings = extract_papers(sources, check_settings, input_format)
+    papers = with_accepted(papers, accepted_suggestions(db, discovery))  # an accepted suggestion is the paper's own link
     run_id = start_run(db, sources, untraversed(papers), flow_run.get_id(), readings)
     try:
         result = _check_record_report(db, run_id, out, papers, check_settings, shards=shards,
                                       shard_deployment=shard_deployment, github_token_secret=github_token_secret, rule=rule,
-                                      archive=archive)
+                                      archive=archive, discovery=discovery, accept_suggestions=accept_suggestions)
     except BaseException:
         mark_failed(db, run_id)
         raise
@@ -183,7 +194,8 @@ def prune_history(db: str, keep_days: int) -> None:
 def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper], check_settings: CheckSettings, *,
                          shards: int = 1, shard_deployment: str = SHARD_DEPLOYMENT,
                          github_token_secret: str | None = None, rule: ConfirmRule = ConfirmRule(),
-                         archive: dict[str, Any] | None = None) -> dict[str, Any]:
+                         archive: dict[str, Any] | None = None, discovery: dict[str, Any] | None = None,
+                         accept_suggestions: bool = False) -> dict[str, Any]:
     logger = get_run_logger()
     plan = plan_checks(papers)
     logger.info("run %d: %d unique links (%d web pages, %d GitHub repositories, %d Hugging Face artifacts)",
@@ -197,4 +209,5 @@ def _check_record_report(db: str, run_id: int, out: str, papers: Sequence[Paper]
     record_observations(db, run_id, untraversed(outcome.observations))
     if not outcome.offline:  # offline, nothing failing is known, and the archives are out of reach too
         rescue_step(db, run_id, archive, check_settings)
+        discovery_step(db, run_id, papers, discovery, check_settings, accept_suggestions)  # code found elsewhere
     return finish_and_report(db, run_id, out, outcome.offline, outcome.notes, rule)

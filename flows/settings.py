@@ -27,6 +27,10 @@ refused too, and a notify URL (it holds its channel's secret) is never quoted.
     [verdicts]
     confirm_runs = 2       # K: failing runs whose server said "gone" before a link is called dead
     confirm_hours = 20     # T: ... spanning at least this many hours
+
+    [discovery]            # code a paper forgot to link (checks.discovery_settings)
+    enabled = true
+    accept = ["2401.10001 https://github.com/lab/code"]
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from checks.archive_settings import ArchiveSettings
+from checks.discovery_settings import DiscoverySettings
 from checks.config import check_values, file_key
 from checks.errors import ConfigError
 from checks.setting_types import Hours, PositiveInt, refusal
@@ -54,7 +59,7 @@ from reports.delivery import NAMED_TARGET
 from reports.verdicts import CONFIRM_HOURS, CONFIRM_RUNS
 
 CONFIG_NAMES = ("paperwatch.toml",)
-APP_TABLES = ("alerts", "verdicts", "archive")  # the file's tables that are not the checks'; ``notify`` is the alerts' too
+APP_TABLES = ("alerts", "verdicts", "archive", "discovery")  # the file's tables that are not the checks'; ``notify`` is the alerts' too
 # command-line option (click's parameter name): the setting it sets
 OPTIONS = {
     "github_api": ("checks", "github_api_url"), "hf_endpoint": ("checks", "hf_endpoint"), "remap": ("checks", "remap_rules"),
@@ -88,6 +93,7 @@ class PaperwatchSettings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     verdicts: VerdictSettings = Field(default_factory=VerdictSettings)
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
 
     @property
     def confirm_runs(self) -> int:

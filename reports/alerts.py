@@ -19,13 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reports import archive_store
+from reports import archive_store, suggestion_store
 from reports.alert_settings import AlertSettings as AlertSettings
 from reports.alert_log import BLIND, BLIND_AGAIN, DIGEST, EVALUATED, QUIET, AlertLog, LogEntry, reminders_due
 from reports.schema import alert_log as alert_log  # re-exported, with the names below, for callers of this module
 from reports.delivery import Delivery, Sender, send_digest
 from reports.delivery import redact as redact
-from reports.digest import REMINDER, Digest, DigestItem, RunFacts, build_digest, could_not_check_notice
+from reports.digest import CODE_FOUND, REMINDER, Digest, DigestItem, RunFacts, build_digest, could_not_check_notice
+from reports.found_elsewhere import appeared, appeared_reason
 from reports.rescue import archive_sentence, found_copy, is_code_link
 from reports.store import Store
 from reports.tracking_issue import DeadLink, IssueAction, IssueResult, sync_tracking_issue
@@ -89,7 +90,8 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
     comparison = compare_runs(store, _baseline(store, history, run_id), run_id, rule=rule)
     papers: dict[str, list[str]] = {}
     code: set[str] = set()
-    for _, title, cited in store.papers_of_run(run_id):
+    watched = store.papers_of_run(run_id)
+    for _, title, cited in watched:
         for link in cited:
             papers.setdefault(link.normalized, []).append(title)
             if is_code_link(link.kind, link.claim):
@@ -100,7 +102,8 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
     archives = archive_store.lookups(store, sorted(newly) + due)  # what the archives hold of the links announced dead
     reminders = [DigestItem(url, REMINDER, dead[url].reason, tuple(papers.get(url, ())), dead_since=dead[url].verdict.dead_since,
                             archive=archives.get(url), code=url in code) for url in due]
-    digest = build_digest(facts, comparison.transitions, papers, reminders, archives, code)
+    digest = build_digest(facts, comparison.transitions, papers, reminders, archives, code,
+                          _code_found(store, run_id, watched))
     deliveries = send_digest(digest, settings.notify, senders) if digest else []
     issue = None
     if settings.tracking_issue:
@@ -115,6 +118,14 @@ def _process(store: Store, run_id: int, settings: AlertSettings, github_api_url:
     outcome = DIGEST if digest else QUIET
     alerts.record(run_id, outcome, digest, deliveries, issue)
     return AlertOutcome(run_id, outcome, digest, deliveries, issue)
+
+
+def _code_found(store: Store, run_id: int, watched: Sequence[tuple[str, str, Sequence[Any]]]) -> list[DigestItem]:
+    """"Code for paper X appeared": each suggestion first found in this run whose repository answers."""
+    observed = store.observations_of_runs([run_id])[run_id]
+    stored = suggestion_store.current(store, [paper_id for paper_id, _, _ in watched])
+    return [DigestItem(s.url, CODE_FOUND, appeared_reason(s, title, o))
+            for s, title, o in appeared(watched, stored, suggestion_store.accepted(store), observed, run_id)]
 
 
 def _dead_links(store: Store, dead: Mapping[str, Any], papers: Mapping[str, Sequence[str]],

@@ -25,12 +25,14 @@ from reports.vocabulary import ALERTED_CHANGES, Change
 
 MOSTLY_UNKNOWN = 0.5  # a run with more than this share of its checked links unknown could not check
 REMINDER = "still dead"
+CODE_FOUND = "code found elsewhere"  # a paper without code: a repository for it was found (reports.found_elsewhere)
 SECTIONS = (  # digest order: what needs action first
     (Change.NEWLY_DEAD, "Newly dead"),
     (Change.RECOVERED, "Recovered"),
     (Change.MOVED, "Moved"),
     (Change.ARCHIVED, "Archived"),
     (Change.PROMISE_FULFILLED, "Promise fulfilled: code released"),
+    (CODE_FOUND, "Code found elsewhere (suggestions, not the papers' own links)"),
     (REMINDER, "Still dead (reminder)"),
 )
 MAX_TITLES = 3
@@ -63,7 +65,7 @@ class RunFacts:
 @dataclass(frozen=True)
 class DigestItem:
     url: str
-    change: str  # one of ALERTED_CHANGES, or "still dead"
+    change: str  # one of ALERTED_CHANGES, "still dead" or "code found elsewhere"
     reason: str
     papers: tuple[str, ...] = ()
     suggested_url: str | None = None
@@ -189,18 +191,18 @@ def digest_title(run_id: int, items: Sequence[DigestItem]) -> str:
 
 def build_digest(run: RunFacts, transitions: Sequence[Transition], papers: Mapping[str, Sequence[str]],
                  reminders: Sequence[DigestItem] = (), archives: Mapping[str, ArchiveLookup] | None = None,
-                 code: Container[str] = frozenset()) -> Digest | None:
+                 code: Container[str] = frozenset(), found: Sequence[DigestItem] = ()) -> Digest | None:
     """The run's digest from its verdict transitions; None when nothing is worth a message.
 
     Only ALERTED_CHANGES are announced; ``degraded`` and ``healthy again`` stay in the report. A newly dead
     link's item carries its lookup in ``archives`` (normalized URL: the archives' latest answer); ``code``
-    holds the URLs of the links that are code.
+    holds the URLs of the links that are code; ``found``: "code for paper X appeared" items (``CODE_FOUND``).
     """
     archives = archives or {}
     items = [DigestItem(t.url, t.change, t.reason, tuple(papers.get(t.url, ())), t.suggested_url, t.dead_since,
                         archives.get(t.url) if t.change == Change.NEWLY_DEAD else None, t.url in code)
              for t in transitions if t.change in ALERTED_CHANGES]
-    items += list(reminders)
+    items += list(reminders) + list(found)
     if not items:
         return None
     order = [change for change, _ in SECTIONS]

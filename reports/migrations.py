@@ -57,8 +57,15 @@ def _v5_to_v6(conn: Connection) -> None:
     _create_tables_of(6, conn)
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    """Code found elsewhere: each paper's suggested repositories with where they were found, its latest
+    answer (when to ask again) and the suggestions accepted as its own links. Older databases have
+    asked nothing: every paper without code is due on the first run."""
+    _create_tables_of(7, conn)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
-                                                       5: _v4_to_v5, 6: _v5_to_v6}
+                                                       5: _v4_to_v5, 6: _v5_to_v6, 7: _v6_to_v7}
 
 
 def version_of(conn: Connection) -> int:

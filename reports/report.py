@@ -21,9 +21,10 @@ from typing import Any
 
 from checks.archive_model import ArchiveLookup, SaveRequest
 from checks.model import LinkKind, Observation
-from reports import archive_store
+from reports import archive_store, suggestion_store
 from reports.dashboard import PAGE_PAPERS, page_file, render_html, render_pages, strip_segments  # noqa: F401  (the report's public names)
 from reports.exports import links_csv, summary_markdown
+from reports.found_elsewhere import accepted_links, suggestion_rows, suggestions_markdown
 from reports.headline import attention
 from reports.link_facts import display  # noqa: F401
 from reports.report_model import HISTORY_RUNS, STATE_ORDER, Report, Summary, report_of  # noqa: F401
@@ -35,7 +36,8 @@ from reports.vocabulary import Change, ConfirmRule, Facet, Grade, Outcome
 
 REPORT_SCHEMA_VERSION = 3  # 3: summary.facets (available, split) replaces the "working" shares; paper.attention;
 # run.readings (how each input was read); run.confirm_rule (added later, same schema: a new key only);
-# link.archive and link.save_request (rescue, added later, same schema: new keys only, null when none)
+# link.archive and link.save_request (rescue, added later, same schema: new keys only, null when none);
+# paper.suggestions (code found elsewhere, added later, same schema: a new key only, [] when none)
 # 2: verdict.models; verdict.data and the data shares count datasets only
 
 
@@ -94,6 +96,11 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS, *,
     changes = tuple(ChangeRow(**vars(t), papers=tuple(cited_by.get(t.url, []))) for t in comparison.transitions)
     newly_dead = frozenset(change.url for change in changes if change.change is Change.NEWLY_DEAD)
     papers = [replace(paper, attention=attention(paper, newly_dead)) for paper in papers]
+    # code found elsewhere: checked in this run, but no paper's link (nor counted as one) unless accepted
+    accepted = suggestion_store.accepted(store)
+    found = suggestion_rows(papers, suggestion_store.current(store, [p.id for p in papers]), accepted, current, run_id)
+    cited = set(cited_urls)
+    current = {url: o for url, o in current.items() if url in cited}
     by_state = Counter(o.state.value for o in current.values())
     return Report(
         schema_version=REPORT_SCHEMA_VERSION,
@@ -104,7 +111,7 @@ def build_report(store: Store, run_id: int, history_runs: int = HISTORY_RUNS, *,
         summary=Summary.count(papers, by_state, len(current)),
         changes=changes,
         runs=tuple(RunRow(r.id, r.started_at, r.offline, {s: r.counts.get(s, 0) for s in STATE_ORDER}) for r in history),
-        papers=tuple(papers),
+        papers=tuple(papers), found_elsewhere=found, accepted=accepted_links(papers, accepted),
     )
 
 
@@ -155,7 +162,7 @@ def write_report(report: Report | Mapping[str, Any], out_dir: str | os.PathLike[
     # Compact: indenting 10,000 papers takes Python's slow encoder 7 s; `jq .` indents for a reader.
     _atomic_write(paths.json, json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
     _atomic_write(paths.csv, links_csv(report))
-    _atomic_write(paths.markdown, summary_markdown(report))
+    _atomic_write(paths.markdown, summary_markdown(report) + suggestions_markdown(report.papers, report.found_elsewhere))
     for path, html in zip(paths.pages, pages[1:]):
         _atomic_write(path, html)
     _atomic_write(paths.html, pages[0])

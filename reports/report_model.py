@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from checks.model import State
+from reports.found_elsewhere import SuggestionRow
 from reports.headline import FacetFigures, attention, facet_figures, figures_of, first_line, headline
 from reports.report_rows import ChangeRow, PaperRow, RunInfo, RunRow, count_changes
 from reports.vocabulary import Attention, Change, Facet
@@ -81,6 +82,9 @@ class Report:
     runs: tuple[RunRow, ...]
     papers: tuple[PaperRow, ...]
     change_counts: Mapping[Change, int] = field(init=False, compare=False)
+    # code found elsewhere (reports.found_elsewhere): per paper id, its suggestions, and its links that are accepted ones
+    found_elsewhere: Mapping[str, tuple[SuggestionRow, ...]] = field(default_factory=dict)
+    accepted: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "change_counts", count_changes(self.changes))
@@ -90,13 +94,29 @@ class Report:
         return ([(kind, self.change_counts.get(kind, 0)) for kind in FIRST_CHANGES]
                 + sorted((kind, n) for kind, n in self.change_counts.items() if kind not in FIRST_CHANGES))
 
+    def suggestions_of(self, paper_id: str) -> tuple[SuggestionRow, ...]:
+        """The paper's suggestions still to take or leave (accepted ones are its links, marked there)."""
+        return tuple(row for row in self.found_elsewhere.get(paper_id, ()) if not row.accepted)
+
+    def found_elsewhere_count(self) -> int:
+        """Papers with code found elsewhere still to take or leave."""
+        return sum(1 for paper in self.papers if self.suggestions_of(paper.id))
+
+    def is_accepted(self, paper_id: str, url: str) -> bool:
+        """Whether this link of the paper is a suggestion the user accepted."""
+        return url in self.accepted.get(paper_id, ())
+
     def to_dict(self) -> dict[str, Any]:
         """The report.json document (README, "report.json")."""
         return {
             "schema_version": self.schema_version, "generated_at": self.generated_at, "run": self.run.to_dict(),
             "summary": self.summary.to_dict(), "changes": [change.to_dict() for change in self.changes],
-            "runs": [run.to_dict() for run in self.runs], "papers": [paper.to_dict() for paper in self.papers],
+            "runs": [run.to_dict() for run in self.runs], "papers": [self._paper_dict(paper) for paper in self.papers],
         }
+
+    def _paper_dict(self, paper: PaperRow) -> dict[str, Any]:
+        """A paper as report.json has it, with ``suggestions`` (code found elsewhere; [] when none) after its links."""
+        return {**paper.to_dict(), "suggestions": [row.to_dict() for row in self.found_elsewhere.get(paper.id, ())]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Report":
@@ -107,6 +127,11 @@ class Report:
             run=RunInfo.from_dict(data["run"]), summary=Summary.from_dict(data.get("summary") or {}, papers),
             changes=tuple(ChangeRow.from_dict(change) for change in data.get("changes") or []),
             runs=tuple(RunRow.from_dict(run) for run in data.get("runs") or []), papers=papers,
+            found_elsewhere={str(entry.get("id") or ""): rows for entry in data.get("papers") or []
+                             if (rows := tuple(SuggestionRow.from_dict(str(entry.get("id") or ""), s)
+                                               for s in entry.get("suggestions") or ()))},
+            accepted={str(entry.get("id") or ""): urls for entry in data.get("papers") or []
+                      if (urls := tuple(s["url"] for s in entry.get("suggestions") or () if s.get("accepted")))},
         )
 
 

@@ -1,6 +1,6 @@
 """Every table of the history database, and which schema version created it.
 
-Schema (version 6), readable in one screen:
+Schema (version 7), readable in one screen:
 
     meta             key, value                          -- schema_version lives here
     runs             id, started_at, finished_at, flow_run_id, sources, source_digest,
@@ -23,6 +23,11 @@ Schema (version 6), readable in one screen:
                      services, checked_at, next_check_at      -- where a link's copy is   (v6)
     save_requests    link_id, origin, request_id, requested_at, request_status, task_status,
                      visit_date, polled_at                    -- Save Code Now requests   (v6)
+    code_suggestions paper_id, url, source_kind, source_url, detail, also, current,
+                     first_run, first_seen_at, last_run, last_seen_at  -- code found elsewhere (v7)
+    discovery_answers paper_id, outcome, notes, run_id, asked_at, next_ask_at
+                                                              -- the latest ask, per paper (v7)
+    accepted_suggestions paper_id, url, how, run_id, accepted_at  -- taken as its own link (v7)
 
 Times are UTC ISO-8601 text, so they sort and read the same in every database. The steps that
 create these tables, version by version, are in ``reports.migrations``.
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = sa.MetaData()
 
@@ -200,6 +205,43 @@ save_requests = sa.Table(  # one row per link: its latest Save Code Now request
     sa.Column("polled_at", sa.String(40)),
 )
 
+# --- version 7: code found elsewhere (reports.suggestion_store) ---
+
+code_suggestions = sa.Table(  # one row per paper and suggested repository: where it was found, when
+    "code_suggestions", metadata,
+    sa.Column("paper_id", sa.String(200), sa.ForeignKey("papers.id"), primary_key=True),
+    sa.Column("url", sa.Text, primary_key=True),  # normalized (checks.link_kinds); also a row of ``links``
+    sa.Column("source_kind", sa.String(32), nullable=False),  # hf-paper | project-page | hub-card
+    sa.Column("source_url", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),  # "the paper's Hugging Face page", "the model card of org/name"
+    sa.Column("also", sa.JSON, nullable=False, default=list),  # other places naming it: [{kind, url, detail}]
+    sa.Column("current", sa.Boolean, nullable=False, default=True),  # in the paper's latest complete answer
+    sa.Column("first_run", sa.Integer, nullable=False),
+    sa.Column("first_seen_at", sa.String(40), nullable=False),
+    sa.Column("last_run", sa.Integer, nullable=False),
+    sa.Column("last_seen_at", sa.String(40), nullable=False),
+)
+
+discovery_answers = sa.Table(  # one row per paper: its latest answer, and when to ask again
+    "discovery_answers", metadata,
+    sa.Column("paper_id", sa.String(200), sa.ForeignKey("papers.id"), primary_key=True),
+    sa.Column("outcome", sa.String(16), nullable=False),  # found | nothing-found | incomplete | not-asked
+    sa.Column("notes", sa.JSON, nullable=False, default=list),  # [{kind, message}]
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("asked_at", sa.String(40), nullable=False),
+    sa.Column("next_ask_at", sa.String(40), nullable=False),
+    sa.Index("discovery_answers_due", "next_ask_at"),
+)
+
+accepted_suggestions = sa.Table(  # suggestions a user took as the paper's own code link
+    "accepted_suggestions", metadata,
+    sa.Column("paper_id", sa.String(200), primary_key=True),
+    sa.Column("url", sa.Text, primary_key=True),  # normalized
+    sa.Column("how", sa.String(16), nullable=False),  # flag (--accept-suggestions) | config ([discovery] accept)
+    sa.Column("run_id", sa.Integer),
+    sa.Column("accepted_at", sa.String(40), nullable=False),
+)
+
 # A table is never changed after the version that created it; a later version adds tables (or
 # alters in its own migration, and then gives the earlier versions frozen copies of their tables).
 TABLES_OF_VERSION: dict[int, tuple[sa.Table, ...]] = {
@@ -209,4 +251,5 @@ TABLES_OF_VERSION: dict[int, tuple[sa.Table, ...]] = {
     4: (alert_log, shard_results),
     5: (shard_work,),
     6: (archive_lookups, save_requests),
+    7: (code_suggestions, discovery_answers, accepted_suggestions),
 }

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from checks.model import Observation
 from reports.store import Store
+from reports.suggestion_store import only_suggested
 from reports.verdicts import LinkSnapshot, LinkVerdict, Transition, link_snapshot, link_verdict, verdict_transitions
 from reports.vocabulary import ConfirmRule
 
@@ -59,7 +60,8 @@ def compare_runs(store: Store, before_run: int | None, run_id: int,
                  observed: Mapping[int, Mapping[str, Observation]] | None = None,
                  verdicts: Mapping[str, LinkVerdict] | None = None, *,
                  rule: ConfirmRule = ConfirmRule()) -> Comparison:
-    """Transitions of the links ``run_id`` checked, from ``before_run`` (None: nothing to compare with).
+    """Transitions of the links ``run_id`` checked, from ``before_run`` (None: nothing to compare with);
+    suggestions no paper cites (``reports.suggestion_store``) are checked but make no transition.
 
     ``observed`` and ``verdicts`` (of ``run_id``'s links, as of it, judged by ``rule``): what the caller
     already has. ``rule`` judges the verdicts this function works out itself.
@@ -68,6 +70,8 @@ def compare_runs(store: Store, before_run: int | None, run_id: int,
     missing = [rid for rid in runs if observed is None or rid not in observed]
     observed = {**(observed or {}), **(store.observations_of_runs(missing) if missing else {})}
     urls = list(observed[run_id])
+    suggested = only_suggested(store, urls)  # code found elsewhere: checked, but no paper's link
+    urls = [url for url in urls if url not in suggested]
     after = link_snapshots(store, run_id, urls, observed, verdicts, rule=rule)
     if before_run is None:
         return Comparison([], after)

@@ -155,6 +155,20 @@ def test_filters_and_search_show_the_matching_papers(open_report: Any, demo_repo
     assert not page.locator(f"[id='paper-{folded['id']}']").is_visible()  # folded again once the search is cleared
 
 
+def test_the_found_elsewhere_filter_shows_the_papers_whose_code_was_found_elsewhere(open_report: Any, demo_report: Path,
+                                                                                   demo: dict[str, Any]) -> None:
+    page = open_report(demo_report / "index.html").page
+    found = ["paper-" + p["id"] for p in demo["papers"] if any(not s["accepted"] for s in p["suggestions"])]
+    assert len(found) == 2  # the demo's paper API and model card finds (both papers link nothing: folded)
+    page.select_option("#f-found", "code")
+    assert visible_rows(page) + visible_folded(page) == found
+    assert page.locator("#count").text_content() == f"2 of {len(demo['papers'])} papers, code found elsewhere."
+    line = page.locator(f"[id='{found[0]}'] .found").text_content() or ""
+    assert "code found via the paper's Hugging Face page: github.com/paperwatch-demo/forgotten-code, alive" in line
+    page.click("#f-reset")
+    assert len(visible_rows(page)) == len([p for p in demo["papers"] if p["links"]])
+
+
 def test_a_papers_anchor_scrolls_to_it_even_when_filters_hide_it(open_report: Any, demo_report: Path, demo: dict[str, Any]) -> None:
     middle = in_page_order(demo["papers"])[len(ids(demo["papers"])) // 2]  # far below, with enough page below it to reach the top
     page = open_report(demo_report / "index.html", "#" + quote("paper-" + middle["id"], safe="")).page

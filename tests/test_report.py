@@ -225,8 +225,9 @@ DEMO = Path(__file__).parent / "data" / "demo-report"
 def test_the_demo_history_gives_the_report_json_and_csv_it_gave_before_the_typed_report(tmp_path: Path) -> None:
     """``./dev demo``'s history (its two runs, as a SQL dump) and the report.json and links.csv the
     untyped report wrote for its second run: the typed report writes the same bytes, plus
-    ``run.confirm_rule`` and each link's ``archive`` and ``save_request`` (null: the demo asked no archive)
-    and links.csv's archive columns (empty) (generated_at set aside: it is the time of writing)."""
+    ``run.confirm_rule`` and each link's ``archive`` and ``save_request`` (null: the demo asked no archive),
+    each paper's ``suggestions`` ([]: that history found no code elsewhere)
+    and links.csv's completeness and archive columns (empty) (generated_at set aside: it is the time of writing)."""
     db = tmp_path / "demo.sqlite"
     with sqlite3.connect(db) as conn:
         conn.executescript(gzip.decompress((DEMO / "history.sql.gz").read_bytes()).decode("utf-8"))
@@ -240,6 +241,7 @@ def test_the_demo_history_gives_the_report_json_and_csv_it_gave_before_the_typed
     assert document["run"].pop("confirm_rule") == {"runs": 2, "hours": 20.0, "sentence": ConfirmRule().sentence()}
     for link in (link for paper in document["papers"] for link in paper["links"]):
         assert (link.pop("archive"), link.pop("save_request")) == (None, None)
+    assert all(paper.pop("suggestions") == [] for paper in document["papers"])  # the demo's history found no code elsewhere
     document["generated_at"] = "FIXED"
     before = gzip.decompress((DEMO / "report-run2.json.gz").read_bytes()).decode("utf-8")
     assert json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n" == before

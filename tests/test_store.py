@@ -336,7 +336,7 @@ def test_a_version_1_database_is_migrated_with_its_data(db: str) -> None:
     engine.dispose()
 
     store = Store.open(db)
-    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert store.schema_version() == SCHEMA_VERSION == 7
     assert store.run(first).status == "completed" and store.run(first).counts == {"alive": 1, "dead": 1}
     assert store.run(second).status == "interrupted" and store.run(second).counts == {"dead": 1}
     assert "upgraded to schema 2" in store.run(second).notes[-1]
@@ -351,7 +351,7 @@ def test_a_version_1_database_is_migrated_with_its_data(db: str) -> None:
     assert query(db, "select count(*) from daily_summaries") == [(0,)]
     store.close()
     Store.open(db).close()  # opening again changes nothing
-    assert query(db, "select value from meta") == [("6",)]
+    assert query(db, "select value from meta") == [("7",)]
     assert_consistent(db)
 
 
@@ -366,7 +366,7 @@ def test_a_version_2_database_gains_the_readings_of_its_runs(db: str) -> None:
     store = Store.open(db)
     reading = {"source": "urls.txt", "format": "lines", "summary": "urls.txt: read as a URL list (one URL a line): 3 papers, 3 links"}
     new = store.start_run(["urls.txt"], watched=papers(), readings=[reading])
-    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert store.schema_version() == SCHEMA_VERSION == 7
     assert store.readings_of_run(old) == [] and store.readings_of_run(new) == [reading]
     store.close()
 

@@ -111,7 +111,7 @@ def test_a_version_3_database_keeps_its_alert_log_and_shard_results(db: str) -> 
     engine.dispose()
 
     with Store.open(db) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 6
+        assert store.schema_version() == SCHEMA_VERSION == 7
         assert ALL_TABLES <= tables_of(store)
         assert [r.id for r in store.runs()] == [first, second]
         assert store.run(second).counts == {"dead": 2} and store.run(second).notes == ["second"]
@@ -137,7 +137,7 @@ def test_a_version_3_database_keeps_its_alert_log_and_shard_results(db: str) -> 
     before = everything(db)
     Store.open(db).close()  # a second open does nothing
     assert everything(db) == before
-    assert query(db, "select key, value from meta") == [("schema_version", "6")]
+    assert query(db, "select key, value from meta") == [("schema_version", "7")]
     assert_consistent(db)
 
 
@@ -151,7 +151,7 @@ def test_a_version_3_database_that_never_alerted_gains_both_tables(db: str) -> N
         assert AlertLog(store.engine).record(first, "quiet", None, [], None)
     shard_results.write(db, first, 1, None, [BATCH])
     assert [b.to_dict() for b in shard_results.read(db, first, [1])[1]] == [BATCH.to_dict()]
-    assert query(db, "select value from meta where key = 'schema_version'") == [("6",)]
+    assert query(db, "select value from meta where key = 'schema_version'") == [("7",)]
 
 
 def test_a_version_1_database_is_brought_to_version_4(db: str) -> None:
@@ -166,7 +166,7 @@ def test_a_version_1_database_is_brought_to_version_4(db: str) -> None:
     engine.dispose()
 
     with Store.open(db) as store:
-        assert store.schema_version() == 6 and ALL_TABLES <= tables_of(store)
+        assert store.schema_version() == 7 and ALL_TABLES <= tables_of(store)
         assert store.run(run_id).status == "interrupted" and store.run(run_id).counts == {"alive": 1}
         assert store.observations_of_runs([run_id])[run_id]["https://github.com/a/b"].state is State.ALIVE
         assert AlertLog(store.engine).record(run_id, "quiet", None, [], None)
@@ -176,6 +176,45 @@ def test_a_version_1_database_is_brought_to_version_4(db: str) -> None:
     Store.open(db).close()
     assert everything(db) == before
     assert_consistent(db)
+
+
+def test_a_version_6_database_gains_the_tables_of_code_found_elsewhere_and_loses_nothing(db: str) -> None:
+    from datetime import datetime, timezone
+
+    from checks.archive_model import ArchiveLookup, LookupOutcome
+    from checks.discovery import PaperDiscovery, Suggestion
+    from reports import archive_store, suggestion_store
+
+    engine = old_database(db, 6)
+    first, second = write_runs_as_version_3(engine)  # version 6 wrote runs the same way
+    now = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    archive_store.record(Store(engine), [ArchiveLookup("https://a.example.org", LookupOutcome.NONE, None, "no copy",
+                                                       now.isoformat())], now)
+    engine.dispose()
+    held = everything_but_v7(db)
+
+    with Store.open(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION == 7
+        assert {"code_suggestions", "discovery_answers", "accepted_suggestions"} <= tables_of(store)
+        assert archive_store.lookups(store, ["https://a.example.org"])["https://a.example.org"].reason == "no copy"
+        assert suggestion_store.due(store, ["p1", "p2"], now) == ["p1", "p2"]  # nothing asked before: all due
+        found = Suggestion("p2", "https://github.com/lab/found", "hf-paper", "https://huggingface.co/papers/1", "the paper's Hugging Face page")
+        suggestion_store.record(store, second, [PaperDiscovery("p2", "1", (found,), asked=True)], now)
+        assert [s.url for s in suggestion_store.current(store, ["p2"])["p2"]] == ["https://github.com/lab/found"]
+    assert {name: rows for name, rows in everything_but_v7(db).items()
+            if name != "links"} == {name: rows for name, rows in held.items() if name != "links"}  # nothing lost
+    assert set(held["links"]) < set(everything_but_v7(db)["links"])  # the suggested URL is a link row now, no paper's
+    before = everything(db)
+    Store.open(db).close()
+    assert everything(db) == before
+    assert query(db, "select value from meta where key = 'schema_version'") == [("7",)]
+    assert_consistent(db)
+
+
+def everything_but_v7(db: str) -> dict[str, list[tuple]]:
+    """Every row of every table a version-6 database has (``meta`` aside: its version changes)."""
+    v7 = {table.name for table in TABLES_OF_VERSION[7]}
+    return {name: sorted(query(db, f"select * from {name}"), key=repr) for name in sorted(ALL_TABLES - v7 - {"meta"})}
 
 
 def test_every_version_has_one_step_and_its_tables() -> None:
