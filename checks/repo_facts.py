@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from collections.abc import Sequence
 
-from checks.completeness import readme_or_absent, score_completeness
+from checks.completeness import readme_or_absent, score_completeness, unscored
 from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
 
@@ -90,8 +90,22 @@ def completeness_facts(root: Sequence[str] | None, readme_markdown: str | None, 
                        releases: int | None = None) -> RepoFacts:
     """The ML Code Completeness Checklist from what the check already read: the root entries (directories
     end with ``/``; None: not read) and the README as Markdown (None: not read, though the listing may show
-    there is none). Unscored when either could not be read."""
+    there is none). Unscored when either could not be read, and when the repository is a reading list (no code
+    among its root files, a substantial README that promises nothing): the checklist is about code."""
+    if root is not None and readme_markdown is not None and is_reading_list(root, readme_markdown):
+        return RepoFacts.of(completeness=unscored(READING_LIST))
     return RepoFacts.of(completeness=score_completeness(root, readme_or_absent(root, readme_markdown), releases=releases))
+
+
+READING_LIST = "a reading list, not code: its README is the content"
+
+
+def is_reading_list(root: Sequence[str], readme: str) -> bool:
+    """No code at the root (only boilerplate such as README, LICENSE, assets/) and a README that is the
+    artifact (``substantial_readme``) and promises no code: an "awesome" list or a survey's companion."""
+    names = [name.rstrip("/") for name in root if name.strip()]
+    return bool(names) and all(_BOILERPLATE.match(name) for name in names) \
+        and substantial_readme(readme) and not _PROMISE.search(readme)
 
 
 def summary(facts: RepoFacts) -> str:

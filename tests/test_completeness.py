@@ -23,6 +23,7 @@ from checks.github_page import repo_page_facts
 from checks.http import check_pages
 from checks.model import Link, LinkKind, Observation, Paper, State
 from checks.readme_html import readme_markdown
+from checks.repo_facts import completeness_facts
 from checks.settings import CheckSettings, RemapRule
 from simweb import SimulatedWeb
 
@@ -212,6 +213,18 @@ def test_a_readme_the_listing_shows_absent_is_scored_as_empty_and_one_not_read_i
     assert readme_or_absent(["train.py"], None) == ""
     assert readme_or_absent(["README.rst", "train.py"], None) is None
     assert readme_or_absent(None, None) is None and readme_or_absent(["x"], "# Hi") == "# Hi"
+
+
+def test_a_reading_list_is_unscored_while_a_placeholder_that_promises_code_scores_0() -> None:
+    """An "awesome" list or a survey's companion (only boilerplate at the root, a README that is the content) is
+    not code: 0/5 would call it incomplete. A repository that promises code and has none is scored: 0 is true."""
+    reading_list = "# Awesome MoE\n\n" + "".join(f"- [Paper {n}](https://arxiv.org/abs/2401.{n:05d})\n" for n in range(30))
+    listed = completeness_facts(["README.md", "LICENSE", "assets/"], reading_list).completeness
+    assert listed.score is None and listed.unscored == "a reading list, not code: its README is the content"
+    promised = completeness_facts(["README.md", "LICENSE"], reading_list + "\nThe code will be released soon.\n").completeness
+    assert promised.score == 0
+    with_code = completeness_facts(["README.md", "moe/", "requirements.txt"], reading_list).completeness
+    assert with_code.score == 1 and with_code.items[0].met
 
 
 # --- hostile text -----------------------------------------------------------------------------------------
