@@ -41,13 +41,16 @@ def find_arxiv_id(paper_id: str, links: Iterable[Link] = (), text: str = "") -> 
     named = {m.group(1) for m in (_ID_RE.fullmatch(i or "") for i in map(link_arxiv_id, links)) if m}
     if named:
         return named.pop() if len(named) == 1 else None
+    if "rxiv" not in text.lower():  # most abstracts cite no arXiv id: skip the regex scan (145k abstracts: 2.6 s -> 0.2 s)
+        return None
     cited = {m.group(1) for m in _TEXT_ID_RE.finditer(text)}
     return cited.pop() if len(cited) == 1 else None
 
 
 def arxiv_id_of(paper: Paper, text: str = "") -> str | None:
-    """``find_arxiv_id`` for a ``Paper`` (its id and links), with its abstract's text when the caller has it."""
-    return find_arxiv_id(paper.id, paper.links, text)
+    """``find_arxiv_id`` for a ``Paper`` (its id and links), with its abstract's text when the caller has it, else
+    the id its text cited when it was read (``Paper.cited_arxiv_id``)."""
+    return find_arxiv_id(paper.id, paper.links, text) or paper.cited_arxiv_id
 
 
 def repository_url(link: Link) -> str | None:

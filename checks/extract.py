@@ -27,6 +27,7 @@ from checks.claims import (
     sentence_before,
     sentence_spans,
 )
+from checks.code_links import find_arxiv_id
 from checks.errors import InputError, InputWarning
 from checks.model import Link, Paper
 from checks.paper_output import OUTPUT_FORMATS, format_papers, paper_record, write_papers
@@ -180,7 +181,9 @@ def paper_from_entry(entry: Entry, source: str, ids: IdAllocator) -> Paper:
         given = {link.claim for link in links}
         missing = tuple(c for c in claims_without_url(quiet) if c not in given)
     wanted = entry.id or _arxiv_of(entry.primary_url) or slugify(entry.title)
-    return Paper(id=ids(wanted), title=entry.title, links=links, source=source, claims_without_url=missing)
+    cited = None if find_arxiv_id(wanted, links) else find_arxiv_id("", (), entry.text)  # one "arXiv:<id>" in its text
+    return Paper(id=ids(wanted), title=entry.title, links=links, source=source, claims_without_url=missing,
+                 cited_arxiv_id=cited)
 
 
 def _without(sentences: list[tuple[int, int]], urls: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:

@@ -106,15 +106,19 @@ class Paper:
     links: tuple[Link, ...] = ()
     source: str = ""
     claims_without_url: tuple[str, ...] = ()
+    cited_arxiv_id: str | None = None  # the one arXiv id its text cites ("arXiv:2401.01234"), when id and links name none
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "title": self.title,
             "source": self.source,
             "links": [link.to_dict() for link in self.links],
             "claims_without_url": list(self.claims_without_url),
         }
+        if self.cited_arxiv_id:
+            data["cited_arxiv_id"] = self.cited_arxiv_id
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Paper":
@@ -124,6 +128,7 @@ class Paper:
             source=data.get("source", ""),
             links=tuple(Link.from_dict(link) for link in data.get("links", ())),
             claims_without_url=tuple(data.get("claims_without_url", ())),
+            cited_arxiv_id=data.get("cited_arxiv_id") or None,
         )
 
 

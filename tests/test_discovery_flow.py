@@ -231,3 +231,22 @@ def test_the_digest_says_code_for_a_paper_appeared_in_every_format() -> None:
     assert "code for \u201cA *bold* @\u2060team paper\u201d appeared: found via the paper's Hugging Face page, alive" in text
     assert f"<{API_CODE}>" in digest.markdown() and "A \\*bold\\*" in digest.markdown()  # a link; the title inert
     assert f'<a href="{API_CODE}">' in digest.html() and "<b>" not in digest.html()
+
+
+def test_an_arxiv_id_cited_in_the_abstract_is_asked_about_and_two_are_ambiguous(tmp_path: Path) -> None:
+    """A record with no arXiv id of its own and no arXiv link is asked about the one id its abstract cites;
+    an abstract citing two ids names neither (it may cite another paper), and such a paper is not asked."""
+    from checks.extract import read_papers
+    from checks.model import Paper as ModelPaper
+    from flows.discover import askable
+
+    path = tmp_path / "cited.jsonl"
+    path.write_text(json.dumps({"title": "Cited Paper", "abstract": "Preprint at arXiv:2401.20001v2. Code will be released."})
+                    + "\n" + json.dumps({"title": "Two Ids", "abstract": "We extend arXiv:2401.20001 and arXiv:2402.00002."})
+                    + "\n")
+    cited, ambiguous = read_papers(str(path))
+    assert cited.id == "cited-paper" and cited.cited_arxiv_id == "2401.20001"
+    target = askable(cited)
+    assert target is not None and target.arxiv_id == "2401.20001"
+    assert ambiguous.cited_arxiv_id is None and askable(ambiguous) is None
+    assert ModelPaper.from_dict(cited.to_dict()) == cited
