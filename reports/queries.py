@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from reports.schema import observations
+from reports.schema import observations, paper_links, run_papers
 
 T = TypeVar("T")
 
@@ -41,6 +41,10 @@ def delete_in(conn: Connection, values: Iterable[T], statement: Callable[[list[T
 
 
 def state_counts(conn: Connection, run_id: int) -> dict[str, int]:
-    """How many observations of each state a run recorded (its ``counts``)."""
+    """How many of the run's links (those its papers cite) it recorded in each state: its ``counts``. The
+    suggestions it checked (code found elsewhere, ``flows.discover``) are observed too but are not its links."""
+    cited = (sa.select(paper_links.c.link_id)
+             .join(run_papers, run_papers.c.paper_id == paper_links.c.paper_id).where(run_papers.c.run_id == run_id))
     return dict(conn.execute(sa.select(observations.c.state, sa.func.count())
-                             .where(observations.c.run_id == run_id).group_by(observations.c.state)).all())
+                             .where(observations.c.run_id == run_id, observations.c.link_id.in_(cited))
+                             .group_by(observations.c.state)).all())

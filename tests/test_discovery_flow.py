@@ -109,6 +109,7 @@ def test_code_found_via_the_paper_api_and_a_model_card_is_shown_apart_and_asked_
     with Store.open(str(tmp_path / "h.sqlite")) as store:  # stored like any observation
         observed = store.observations_of_runs([first["result"]["run_id"]])[first["result"]["run_id"]]
     assert observed[API_CODE].state.value == "alive" and observed[CARD_CODE].state.value == "alive"
+    assert {k: n for k, n in first["report"]["runs"][-1]["counts"].items() if n} == {"alive": 1}  # the run's own link; the two suggestions are not its links
 
     sim.reset_stats()
     second = run_monitor(sim, tmp_path)
