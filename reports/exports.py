@@ -1,4 +1,4 @@
-"""The report's machine- and chat-sized outputs: ``links.csv`` and ``summary.md``.
+"""The report's machine- and chat-sized outputs: ``links.csv``, ``suggestions.csv`` and ``summary.md``.
 
 Both are made from the report document alone (``report.json``), so they always agree with the
 HTML. Everything in them that came from abstracts or APIs is untrusted: the CSV defuses
@@ -81,6 +81,30 @@ def links_csv(report: Report | Mapping[str, Any]) -> str:
         base = {"paper_id": paper.id, "paper_title": paper.title, **{facet.value: word.value for facet, word in paper.verdict.words().items()}}
         for row in [{**base, **_link_columns(link)} for link in paper.links] or [base]:
             writer.writerow({key: _cell(row.get(key)) for key in CSV_COLUMNS})
+    return out.getvalue()
+
+
+SUGGESTION_COLUMNS = (
+    "paper_id", "paper_title", "url", "source", "found_via", "source_url", "also_found_via",
+    "state", "reason", "first_run", "new", "accepted",
+)
+
+
+def suggestions_csv(report: Report | Mapping[str, Any]) -> str:
+    """Code found elsewhere (``reports.found_elsewhere``): one row per paper and suggested repository, with
+    where it was found and what this run's check of it said; accepted ones say so (they are links too)."""
+    report = report_of(report)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=SUGGESTION_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for paper in report.papers:
+        for row in report.found_elsewhere.get(paper.id, ()):
+            values = {"paper_id": paper.id, "paper_title": paper.title, "url": row.url, "source": row.source_kind,
+                      "found_via": row.source_words, "source_url": row.source_url,
+                      "also_found_via": " ".join(str(other.get("url", "")) for other in row.also) or None,
+                      "state": row.state.value if row.state else None, "reason": row.reason, "first_run": row.first_run,
+                      "new": row.new, "accepted": row.accepted}
+            writer.writerow({key: _cell(value) for key, value in values.items()})
     return out.getvalue()
 
 

@@ -23,7 +23,7 @@ from checks.archive_model import ArchiveLookup, SaveRequest
 from checks.model import LinkKind, Observation
 from reports import archive_store, suggestion_store
 from reports.dashboard import PAGE_PAPERS, page_file, render_html, render_pages, strip_segments  # noqa: F401  (the report's public names)
-from reports.exports import links_csv, summary_markdown
+from reports.exports import links_csv, suggestions_csv, summary_markdown
 from reports.found_elsewhere import accepted_links, suggestion_rows, suggestions_markdown
 from reports.headline import attention
 from reports.link_facts import display  # noqa: F401
@@ -148,9 +148,10 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def write_report(report: Report | Mapping[str, Any], out_dir: str | os.PathLike[str],
                  page_size: int | None = PAGE_PAPERS) -> ReportPaths:
-    """All four outputs; the HTML last (index.html after its further pages), so that a reader who
-    sees the new page finds the new data beside it. A dashboard of more than ``page_size`` papers
-    is cut into pages (``reports.dashboard.render_pages``); pages an earlier, larger report left are removed.
+    """All the outputs (report.json, links.csv, suggestions.csv, summary.md, the HTML); the HTML last
+    (index.html after its further pages), so that a reader who sees the new page finds the new data beside it.
+    A dashboard of more than ``page_size`` papers is cut into pages (``reports.dashboard.render_pages``); pages an
+    earlier, larger report left are removed.
 
     ``report`` may also be a report document (report.json's shape), read with ``Report.from_dict``."""
     report = report_of(report)
@@ -162,6 +163,7 @@ def write_report(report: Report | Mapping[str, Any], out_dir: str | os.PathLike[
     # Compact: indenting 10,000 papers takes Python's slow encoder 7 s; `jq .` indents for a reader.
     _atomic_write(paths.json, json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
     _atomic_write(paths.csv, links_csv(report))
+    _atomic_write(out / "suggestions.csv", suggestions_csv(report))
     _atomic_write(paths.markdown, summary_markdown(report) + suggestions_markdown(report.papers, report.found_elsewhere))
     for path, html in zip(paths.pages, pages[1:]):
         _atomic_write(path, html)

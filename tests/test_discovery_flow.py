@@ -9,6 +9,7 @@ asked either.
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -106,6 +107,13 @@ def test_code_found_via_the_paper_api_and_a_model_card_is_shown_apart_and_asked_
     assert "the model card of lab/card-model" in html and 'id="f-found"' in html
     assert "elsewhere (2)</option>" in html
     assert "`github.com/lab/api-code`" in first["summary"] and "Code found elsewhere (2 papers)" in first["summary"]
+    with (tmp_path / "out" / "suggestions.csv").open(newline="") as handle:  # and in a file a spreadsheet opens
+        rows = {row["url"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {API_CODE, CARD_CODE}
+    assert (rows[API_CODE]["paper_id"], rows[API_CODE]["source"], rows[API_CODE]["found_via"], rows[API_CODE]["state"],
+            rows[API_CODE]["new"], rows[API_CODE]["accepted"]) == (API, "hf-paper", "the paper's Hugging Face page", "alive",
+                                                                  "yes", "no")
+    assert rows[CARD_CODE]["found_via"] == "the model card of lab/card-model"
     with Store.open(str(tmp_path / "h.sqlite")) as store:  # stored like any observation
         observed = store.observations_of_runs([first["result"]["run_id"]])[first["result"]["run_id"]]
     assert observed[API_CODE].state.value == "alive" and observed[CARD_CODE].state.value == "alive"

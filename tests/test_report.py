@@ -133,7 +133,7 @@ def test_report_files_are_written_readable_and_details_read_as_text(tmp_path: Pa
     assert "tag: v1, prerelease: no" in paths.html.read_text()
     assert display({"tag": "v1.0", "prerelease": False, "url": None}) == "tag: v1.0, prerelease: no"
     assert display(["pytorch", "llm"]) == "pytorch, llm" and display(None) == "—" and display([]) == "—"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["index.html", "links.csv", "report.json", "summary.md"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["index.html", "links.csv", "report.json", "suggestions.csv", "summary.md"]
 
 
 def test_models_and_datasets_are_judged_apart(tmp_path: Path) -> None:
