@@ -28,6 +28,7 @@ from checks.plan import plan_checks
 from checks.settings import CheckSettings
 from flows.batches import check_links, completed_state, untraversed
 from flows.discover import accepted_suggestions, discovery_step, with_accepted
+from flows.events import events_step
 from flows.run_tasks import load_token_secret, mark_failed, record_observations, start_run, stored_metadata
 from flows.notify import SENDERS, run_alert_settings
 from flows.rescue import rescue_step
@@ -35,6 +36,7 @@ from flows.sharding import SHARD_DEPLOYMENT, check_in_shards
 from reports.alerts import process_run
 from reports.exports import summary_table
 from reports.headline import figures_of, first_line
+from reports.link_events import ATTENTION_KEY, attention_table, papers_of_changes, run_events
 from reports.report import build_report, write_report
 from reports.retention import DEFAULT_KEEP_DAYS
 from reports.store import Store, StoreError
@@ -68,14 +70,21 @@ def finish_and_report(db: str, run_id: int, out: str, offline: bool, notes: Sequ
     with Store.open(db) as store:
         store.finish_run(run_id, status="completed", offline=offline, notes=notes)
         report = build_report(store, run_id, rule=rule)
+        sources = store.paper_sources(papers_of_changes(report))  # only the papers citing a changed link
     paths = write_report(report, out)
+    rows, description = attention_table(report)
     return {"run_id": run_id, "html": str(paths.html), "json": str(paths.json), "summary": report.summary.to_dict(),
-            "changes": [change.to_dict() for change in report.changes], "offline": offline, "notes": list(notes)}
+            "changes": [change.to_dict() for change in report.changes], "offline": offline, "notes": list(notes),
+            # taken out by the flow (published, emitted), never part of its result:
+            "attention": {"rows": rows, "description": description},
+            "event_specs": [spec.to_dict() for spec in run_events(report, sources, str(paths.json))]}
 
 
-def _publish_artifacts(result: dict[str, Any]) -> None:
+def _publish_artifacts(result: dict[str, Any], attention: dict[str, Any] | None = None) -> None:
     """The run's summary where Prefect users look: a table of the headline figures, the report's
-    summary.md (already escaped for Markdown) and a link to the HTML report."""
+    summary.md (already escaped for Markdown), a link to the HTML report and, given ``attention``
+    (``reports.link_events.attention_table``), the table of the links that need attention, under one
+    key so the UI shows it run after run."""
     from prefect.artifacts import create_markdown_artifact
 
     rows = summary_table(result["summary"], result.get("changes") or [])
@@ -86,6 +95,8 @@ def _publish_artifacts(result: dict[str, Any]) -> None:
                                  description=f"summary.md of run {result['run_id']}")
     create_link_artifact(key="paperwatch-report", link=Path(result["html"]).absolute().as_uri(),
                          link_text="paperwatch HTML report", description=f"Report of run {result['run_id']}")
+    if attention is not None:
+        create_table_artifact(key=ATTENTION_KEY, table=attention["rows"], description=attention["description"])
 
 
 @flow(name="monitor", description="Check every code, model, data and project link of a set of papers and report.")
@@ -141,8 +152,10 @@ def monitor(sources: list[str], db: str = "paperwatch.sqlite", out: str = "paper
     except BaseException:
         mark_failed(db, run_id)
         raise
-    _publish_artifacts(result)
+    attention, specs = result.pop("attention", None), result.pop("event_specs", [])
+    _publish_artifacts(result, attention)
     logger.info("run %d: report written to %s", run_id, result["html"])
+    result["events"] = events_step(run_id, specs)
     result["alerts"] = _alerts_step(db, run_id, notify, alerts, check_settings, first_line(figures_of(result["summary"])), rule)
     prune_history(db, keep_days)
     return completed_state(result)

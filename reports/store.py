@@ -300,6 +300,13 @@ class Store:
                                 .order_by(run_readings.c.position)).scalars().all()
         return [dict(row) for row in rows]
 
+    def paper_sources(self, paper_ids: Iterable[str]) -> dict[str, str]:
+        """The input source each paper was first read from (``Paper.source``), for the given papers."""
+        with self.engine.connect() as conn:
+            rows = select_in(conn, sorted(set(paper_ids)),
+                             lambda chunk: sa.select(papers.c.id, papers.c.source).where(papers.c.id.in_(chunk)))
+        return {row.id: row.source or "" for row in rows}
+
     def papers_of_run(self, run_id: int) -> list[tuple[str, str, list[CitedLink]]]:
         """(paper id, title, cited links) for each paper the run watched, in input order."""
         query = (
