@@ -2,6 +2,9 @@
 
 Prefect is imported only once the arguments are known to be good, so a typo costs
 milliseconds and prints one clear line instead of a traceback.
+
+Size: one click app for every command (run, demo, extract, check, automations); each command only
+validates its options and hands over to a flows module, so splitting it would scatter the help.
 """
 
 from __future__ import annotations
@@ -158,6 +161,7 @@ def main() -> None:
       paperwatch demo --out demo-report/
       paperwatch extract examples/awesome-llm.md --format table
       paperwatch check https://example.org/ --input more-urls.txt
+      paperwatch automations apply --block slack-webhook/lab-alerts
     """
     # input warnings (bad bytes, odd structure) read as one line, for this command only
     host_format, warnings.formatwarning = warnings.formatwarning, _one_line_warning
@@ -355,3 +359,74 @@ def read_url_list(input_file: str | None) -> list[str]:
     except OSError as exc:
         fail(f"--input {input_file}: cannot be read ({exc.strerror or exc})", EXIT_OWN_ERROR)
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+@main.group()
+def automations() -> None:
+    """Prefect automations that watch the deployed monitor (needs PREFECT_API_URL).
+
+    \b
+    Two automations, found and kept by name (applying twice leaves two):
+      paperwatch: monitor missed its run   on: a message when no run of the deployment
+                                           completed in --missed-after-hours (26)
+      paperwatch: links died               off unless --links: one message per run in which
+                                           links newly died (the run's own --notify digest
+                                           already says so; --links for both)
+    Both send through a Prefect notification block (Slack, Teams, email, custom webhook...).
+
+    \b
+    Example:
+      paperwatch automations apply --block slack-webhook/lab-alerts
+    """
+
+
+def _automations_server() -> None:
+    """Automations must go to the lasting server the workers use, never a temporary one."""
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        fail("PREFECT_API_URL is not set: point it at the Prefect server the deployments are on "
+             "(prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api)")
+
+
+@automations.command("apply")
+@click.option("--block", required=True, metavar="TYPE/NAME",
+              help="The Prefect notification block that sends the messages, e.g. slack-webhook/lab-alerts.")
+@click.option("--links/--no-links", default=False, show_default=True,
+              help="Also enable 'paperwatch: links died' (one message per run in which links died). Off: it is "
+                   "created disabled, since each run's --notify digest already reports link changes.")
+@click.option("--missed-after-hours", type=click.FloatRange(min=0, min_open=True), default=26.0, show_default=True,
+              metavar="HOURS", help="Tell when no run of --deployment completed for this long.")
+@click.option("--deployment", default="monitor/paperwatch-daily", show_default=True, metavar="FLOW/NAME",
+              help="The deployment whose completed runs are expected.")
+@click.option("--dry-run", is_flag=True, help="Print what would be applied (as YAML for `prefect automation create "
+                                              "--from-file`) and change nothing.")
+def automations_apply(block: str, links: bool, missed_after_hours: float, deployment: str, dry_run: bool) -> None:
+    """Create or update the paperwatch automations on the Prefect server."""
+    _automations_server()
+    from flows.automations import AutomationSetupError, apply, automations_yaml
+
+    try:
+        planned = apply(block, links=links, missed_after_hours=missed_after_hours, deployment=deployment, dry_run=dry_run)
+    except AutomationSetupError as exc:
+        fail(str(exc))
+    if dry_run:
+        click.echo(automations_yaml([item.automation for item in planned]), nl=False)
+    verb = {"create": "would create", "update": "would update", "unchanged": "unchanged"} if dry_run else \
+        {"create": "created", "update": "updated", "unchanged": "unchanged"}
+    for item in planned:
+        state = "on" if item.automation.enabled else "off"
+        click.echo(f"{verb[item.action]}: {item.automation.name} ({state})", err=dry_run)
+
+
+@automations.command("show")
+def automations_show() -> None:
+    """Print the paperwatch automations the Prefect server has, as YAML."""
+    _automations_server()
+    from flows.automations import automations_yaml, on_server
+
+    found = on_server()
+    if not found:
+        click.echo("no paperwatch automations on this server (paperwatch automations apply --block TYPE/NAME)", err=True)
+        return
+    click.echo(automations_yaml(found), nl=False)
