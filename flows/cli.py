@@ -380,13 +380,23 @@ def automations() -> None:
     """
 
 
-def _automations_server() -> None:
-    """Automations must go to the lasting server the workers use, never a temporary one."""
+def _automations_server() -> str:
+    """Automations must go to the lasting server the workers use, never a temporary one: its API URL."""
     from prefect.settings import get_current_settings
 
-    if not get_current_settings().api.url:
+    url = get_current_settings().api.url
+    if not url:
         fail("PREFECT_API_URL is not set: point it at the Prefect server the deployments are on "
              "(prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api)")
+    return str(url)
+
+
+def _unreachable(url: str, exc: Exception) -> NoReturn:
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):
+        fail(f"the Prefect server at {url} answered HTTP {exc.response.status_code} to {exc.request.url.path}")
+    fail(f"cannot reach the Prefect server at {url} (PREFECT_API_URL): {type(exc).__name__}: {str(exc) or 'no answer'}")
 
 
 @automations.command("apply")
@@ -403,13 +413,17 @@ def _automations_server() -> None:
                                               "--from-file`) and change nothing.")
 def automations_apply(block: str, links: bool, missed_after_hours: float, deployment: str, dry_run: bool) -> None:
     """Create or update the paperwatch automations on the Prefect server."""
-    _automations_server()
+    url = _automations_server()
+    import httpx
+
     from flows.automations import AutomationSetupError, apply, automations_yaml
 
     try:
         planned = apply(block, links=links, missed_after_hours=missed_after_hours, deployment=deployment, dry_run=dry_run)
     except AutomationSetupError as exc:
         fail(str(exc))
+    except (httpx.HTTPError, OSError) as exc:
+        _unreachable(url, exc)
     if dry_run:
         click.echo(automations_yaml([item.automation for item in planned]), nl=False)
     verb = {"create": "would create", "update": "would update", "unchanged": "unchanged"} if dry_run else \
@@ -422,10 +436,15 @@ def automations_apply(block: str, links: bool, missed_after_hours: float, deploy
 @automations.command("show")
 def automations_show() -> None:
     """Print the paperwatch automations the Prefect server has, as YAML."""
-    _automations_server()
+    url = _automations_server()
+    import httpx
+
     from flows.automations import automations_yaml, on_server
 
-    found = on_server()
+    try:
+        found = on_server()
+    except (httpx.HTTPError, OSError) as exc:
+        _unreachable(url, exc)
     if not found:
         click.echo("no paperwatch automations on this server (paperwatch automations apply --block TYPE/NAME)", err=True)
         return

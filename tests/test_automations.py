@@ -264,3 +264,15 @@ def test_the_help_says_what_each_automation_does_and_which_is_on() -> None:
     text = CliRunner().invoke(main, ["automations", "--help"]).output
     assert MISSED in text and LINKS in text and "off unless --links" in text
     assert "paperwatch automations apply --block" in CliRunner().invoke(main, ["--help"]).output
+
+
+def test_a_server_that_cannot_be_reached_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api", "PREFECT_HOME": str(tmp_path)}
+    for args in (["apply", "--block", BLOCK], ["show"]):
+        done = subprocess.run([str(BIN / "paperwatch"), "automations", *args], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=180)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"paperwatch: error: cannot reach the Prefect server at http://127.0.0.1:{port}/api (PREFECT_API_URL): "
+            "ConnectError: [Errno 111] Connection refused"]
