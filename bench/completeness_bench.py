@@ -139,6 +139,16 @@ def report(path: str, repos: list[Labelled], found: dict[str, Observation]) -> d
             else "  BELOW GOAL"
         print(f"{item:<18}{ratio(tp, tp + fp):<16}{ratio(tp, tp + fn):<16}{agree:<8}{goal}")
         summary["items"][item] = {"tp": tp, "fp": fp, "fn": fn}
+    if unscored:  # the scorer said "cannot score": show what the labels said, and recall as if each were a miss
+        print("\nunscored (the scorer's reason; the 2019 labels):")
+        for r in repos:
+            if r.folder in unscored:
+                why = scored[r.folder].unscored if scored[r.folder] is not None else "no checklist recorded"  # type: ignore[union-attr]
+                print(f"  {r.folder:<46} {why}; labels {' '.join(f'{i}={v}' for i, v in r.labels.items())}")
+        strict = {item: summary["items"][item]["fn"] + sum(r.labels[item] for r in repos if r.folder in unscored)
+                  for item in GOAL_ITEMS}
+        print("recall counting them as misses: " + ", ".join(
+            f"{item} {ratio(summary['items'][item]['tp'], summary['items'][item]['tp'] + strict[item])}" for item in GOAL_ITEMS))
     print("\ndisagreements (label 2019 -> scorer; snapshot date; the scorer's reason):")
     rows = []
     for r in repos:

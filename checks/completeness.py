@@ -5,8 +5,10 @@ repository meets an item when its root listing or its README shows it, by the co
 research READMEs share: files at the root (``requirements.txt``, ``train.py``, ``*.pth``),
 sections (Installation, Training, Evaluation, Pre-trained models, Results), the template's
 fenced blocks with the info strings ``setup``, ``train`` and ``eval``, commands in the text
-(``pip install``, ``python train.py``), links to weights (Hub models, release assets, cloud
-storage on a line about models) and a table of numbers or a figure under a results heading.
+(``pip install``, ``python train.py``, ``python main.py eval``), links to weights (Hub models, release
+assets, cloud storage on a line about models) and a table of numbers or a figure under a results heading.
+When nothing names training, the entry point that runs the experiments (``main.py``, ``run.sh``) is taken
+as the training code, as the checklist's 2019 hand labels take it.
 
 Only what a repository check already reads is used: the root entries (directories end with
 ``/``) and the README as Markdown. Deeper files (``src/train.py``) are seen only when the
@@ -231,6 +233,13 @@ CODE_SUFFIX = re.compile(r"\.(py|sh|bash|m|lua|jl|r|ipynb|cpp|cu|c|java|scala|js
 TRAIN_WORDS = frozenset({"train", "training", "finetune", "finetuning", "pretrain", "pretraining", "fit"})
 EVAL_WORDS = frozenset({"eval", "evaluate", "evaluation", "test", "testing", "inference", "infer", "predict",
                         "prediction", "benchmark", "validate", "validation", "val"})
+# A research repository's entry point runs its experiments, which is how its method is trained or fit ("main.py",
+# "run.sh", "modular_main.py", "run_experiments.py"); an entry point named for something else is not ("run_eval.sh",
+# "main_demo.py", "run_download.sh").
+ENTRY_WORDS = frozenset({"main", "run"})
+NOT_TRAINING_WORDS = EVAL_WORDS | frozenset({"demo", "download", "setup", "install", "preprocess", "prepare", "plot",
+                                             "visualize", "visualise", "visualization", "viz", "app", "server", "gui",
+                                             "docs", "lint", "format", "clean"})
 TRAIN_DIR = re.compile(r"^(train|training|trainer|finetune|finetuning)/$", re.IGNORECASE)
 EVAL_DIR = re.compile(r"^(eval|evaluation|evaluate|evaluations|benchmarks?|inference)/$", re.IGNORECASE)  # not tests/: unit tests
 # A script named in the README: "python tools/train_net.py", "bash scripts/train.sh", "[eval.py](eval.py)".
@@ -244,6 +253,8 @@ TRAIN_HYPERPARAMETER = re.compile(r"--[\w-]*?(epochs?|(?<![a-z])lr|learning[_-]?
                                   r"|optimi[sz]ation[_-]?steps|optimi[sz]er|warmup[\w-]*|weight[_-]?decay)\b", re.IGNORECASE)
 TRAIN_FLAG = re.compile(r"--do_train\b|--train\b|--mode[= ]train\b", re.IGNORECASE)
 EVAL_FLAG = re.compile(r"--do_eval\b|--do_predict\b|--eval\b|--evaluate\b|--test\b|--mode[= ](test|eval)\b", re.IGNORECASE)
+# A script's subcommand: "python main.py train --config c.yaml", "python3 run_schedule.py benchmark --model x".
+SUBCOMMAND = re.compile(r"^\s+(\S{1,200}?\.py)\s+([a-z][\w-]{1,30})\b", re.IGNORECASE)
 TRAIN_TARGET = re.compile(r"\s+(train)\b", re.IGNORECASE)  # "make train"
 EVAL_TARGET = re.compile(r"\s+(eval|evaluate|test)\b", re.IGNORECASE)  # "make eval"
 MAX_COMMAND_CHARS = 2000  # a command line longer than this is read up to here
@@ -364,6 +375,32 @@ def _named_scripts(readme: Readme, words: frozenset[str]) -> str | None:
     return f"README names {named[0][-60:]}" if named else None
 
 
+def _entry_point(root: Sequence[str], readme: Readme) -> str | None:
+    """A root script or one the README names, named as the entry point ("main.py", "run_experiments.sh") and not
+    for another job ("run_eval.sh"): it runs the experiments, which train or fit the method."""
+    def entry(name: str) -> bool:
+        words = _words(name.rsplit("/", 1)[-1])
+        return bool(words & ENTRY_WORDS) and not words & NOT_TRAINING_WORDS
+    at_root = [name for name in root if not name.endswith("/") and CODE_SUFFIX.search(name) and entry(name)]
+    if at_root:
+        return f"{', '.join(at_root[:2])} (entry points)" if len(at_root) > 1 else f"{at_root[0]} (the entry point)"
+    named = [name for name in _script_names(readme.text) if entry(name)]
+    return f"README runs {named[0][-60:]} (the entry point)" if named else None
+
+
+def _subcommand(readme: Readme, words: frozenset[str]) -> str | None:
+    """A script's subcommand among ``words``: "python main.py train" -> "`main.py train` in a command".
+    (Not ``setup.py test``: that runs a package's unit tests.)"""
+    for line in readme.lines:
+        launcher = LAUNCHER.search(line[:MAX_COMMAND_CHARS])
+        if launcher is None or launcher.group(1).lower() == "make":
+            continue
+        found = SUBCOMMAND.match(line[launcher.end():MAX_COMMAND_CHARS])
+        if found and found.group(2).lower() in words and found.group(1).rsplit("/", 1)[-1].lower() != "setup.py":
+            return f"`{found.group(1)[-60:]} {found.group(2)}` in a command"
+    return None
+
+
 def _command(flag: str | None) -> str | None:
     """A flag's reason: "`--eval` in a command", "`make train` in a command"."""
     return f"`{flag}` in a command" if flag else None
@@ -384,23 +421,26 @@ def dependencies(root: Sequence[str], readme: Readme) -> Item:
 
 
 def training(root: Sequence[str], readme: Readme) -> Item:
-    """Training code: a train script or directory at the root, a Training section or block, a train command."""
+    """Training code: a train script or directory at the root, a Training section or block, a train command or
+    subcommand, a command setting training hyperparameters; failing those, the entry point that runs the experiments."""
     heading = _heading_hits(readme, TRAIN_HEADING)
     flag = _after_launcher(readme, TRAIN_FLAG, TRAIN_TARGET)
     hyper = _after_launcher(readme, TRAIN_HYPERPARAMETER)
     reason = _first(_named_files(root, TRAIN_WORDS), _files(root, TRAIN_DIR, directories=True), _fence(readme, "train"),
                     _section(heading[0]) if heading else None, _named_scripts(readme, TRAIN_WORDS),
-                    _command(flag), f"`{hyper}` (a training setting) in a command" if hyper else None)
+                    _command(flag), _subcommand(readme, TRAIN_WORDS),
+                    f"`{hyper}` (a training setting) in a command" if hyper else None, _entry_point(root, readme))
     return Item("training", bool(reason), reason or MISSING["training"])
 
 
 def evaluation(root: Sequence[str], readme: Readme) -> Item:
-    """Evaluation code: an eval/test script or directory at the root, an Evaluation section or block, an eval command."""
+    """Evaluation code: an eval/test script or directory at the root, an Evaluation section or block, an eval command
+    or subcommand, an experiments section that runs something."""
     heading = _heading_hits(readme, EVAL_HEADING, NOT_EVAL_HEADING)
     flag = _after_launcher(readme, EVAL_FLAG, EVAL_TARGET)
     reason = _first(_named_files(root, EVAL_WORDS), _files(root, EVAL_DIR, directories=True), _fence(readme, "eval"),
                     _section(heading[0]) if heading else None, _named_scripts(readme, EVAL_WORDS),
-                    _command(flag), _experiment_section(readme))
+                    _command(flag), _subcommand(readme, EVAL_WORDS), _experiment_section(readme))
     return Item("evaluation", bool(reason), reason or MISSING["evaluation"])
 
 

@@ -19,7 +19,8 @@ SUBSTANTIAL_README_LINKS = 20
 
 # Files a "code coming soon" repository typically holds and nothing else.
 _BOILERPLATE = re.compile(
-    r"^(readme|license|licence|copying|citation|contributing|code_of_conduct|security|changelog|notice)(\.\w+)?$"
+    r"^(readme|license|licence|copying|citations?|contributing|code_of_conduct|security|changelog|notice)(\.\w+)?$"
+    r"|^[^/]+\.(bib|pdf)$"  # the paper's BibTeX, the paper or its poster: not code
     r"|^\.(gitignore|gitattributes|github|gitmodules)$|^(assets|images|imgs|figures|figs|docs|static|media)$",
     re.IGNORECASE,
 )

@@ -23,7 +23,7 @@ from checks.github_page import repo_page_facts
 from checks.http import check_pages
 from checks.model import Link, LinkKind, Observation, Paper, State
 from checks.readme_html import readme_markdown
-from checks.repo_facts import completeness_facts
+from checks.repo_facts import completeness_facts, placeholder_facts
 from checks.settings import CheckSettings, RemapRule
 from simweb import SimulatedWeb
 
@@ -138,7 +138,44 @@ def test_training_code_from_a_script_a_directory_a_section_or_a_command(root: li
 
 def test_training_data_and_pretrained_models_headings_are_not_a_training_section() -> None:
     readme = "# W\n\n## Training data\n\nImages.\n\n## Pre-trained models\n\nSoon.\n"
-    assert not met(score(["main.py"], readme))["training"]
+    assert not met(score(["model.py"], readme))["training"]
+
+
+@pytest.mark.parametrize(("root", "readme", "found"), [
+    (["main.py", "utils.py"], "", "main.py (the entry point)"),
+    (["modular_main.py"], "", "modular_main.py (the entry point)"),
+    (["run_experiments.sh", "lib/"], "", "run_experiments.sh (the entry point)"),
+    (["scripts/"], "```\npython3 scripts/run_schedule.py --model resnet50 --batchsize 96\n```\n",
+     "README runs scripts/run_schedule.py (the entry point)"),
+    (["cli.py"], "```\npython cli.py train --config configs/base.yaml\n```\n", "`cli.py train` in a command"),
+    (["train.py", "main.py"], "", "train.py"),  # a script named for training is the stronger signal, and comes first
+])
+def test_the_entry_point_that_runs_the_experiments_or_a_train_subcommand_is_training_code(
+        root: list[str], readme: str, found: str) -> None:
+    """The 2019 labels count the code that runs a method's experiments as its training code (185 of 221
+    repositories have it): a research repository's main.py or run script trains or fits the method."""
+    item = score(root, readme).item("training")
+    assert item is not None and item.met and item.reason.startswith(found)
+
+
+@pytest.mark.parametrize(("root", "readme"), [
+    (["run_eval.sh", "model.py"], ""), (["main_demo.py"], ""), (["run_download.sh"], ""),
+    (["model.py"], "```\npython3 run_inference.py --ckpt model.pth\n```\n"),
+    (["cli.py"], "```\npython cli.py evaluate --ckpt model.pth\n```\n"),
+    (["domain.py"], "Runs on the main branch.\n"),  # "main" as a word, not a script
+])
+def test_an_entry_point_named_for_another_job_is_not_training_code(root: list[str], readme: str) -> None:
+    assert not met(score(root, readme))["training"]
+
+
+@pytest.mark.parametrize(("readme", "met_"), [
+    ("```\npython3 run_schedule.py benchmark --cg graph.txt --model resnet50\n```\n", True),
+    ("```\npython main.py test --ckpt model.pth\n```\n", True),
+    ("```\npython setup.py test\n```\n", False),  # a package's unit tests
+    ("```\npython main.py --dataset cifar10 mnist\n```\n", False),
+])
+def test_an_eval_subcommand_is_evaluation_code_but_setup_py_test_is_not(readme: str, met_: bool) -> None:
+    assert met(score(["lib/"], readme))["evaluation"] is met_
 
 
 @pytest.mark.parametrize(("root", "readme"), [
@@ -225,6 +262,16 @@ def test_a_reading_list_is_unscored_while_a_placeholder_that_promises_code_score
     assert promised.score == 0
     with_code = completeness_facts(["README.md", "moe/", "requirements.txt"], reading_list).completeness
     assert with_code.score == 1 and with_code.items[0].met
+    # the paper's BibTeX, the paper and its poster are not code: an index of a lab's repositories stays unscored
+    with_papers = completeness_facts(["README.md", "citations.bib", "paper.pdf", "images/"], reading_list).completeness
+    assert with_papers.score is None and with_papers.unscored == listed.unscored
+
+
+def test_a_repository_holding_only_its_paper_and_bibtex_is_a_placeholder() -> None:
+    facts = placeholder_facts(["README.md", "paper.pdf", "CITATION.bib"], "# X\n\nCode coming soon.\n", empty=False)
+    assert facts.placeholder is True and facts.readme_promise is True
+    code = placeholder_facts(["README.md", "paper.pdf", "main.py"], "# X\n\nCode coming soon.\n", empty=False)
+    assert code.placeholder is False
 
 
 # --- hostile text -----------------------------------------------------------------------------------------
@@ -251,7 +298,7 @@ def test_weird_markdown_never_raises_and_stays_quick(readme: str) -> None:
 
 
 def test_an_unclosed_fence_swallows_the_headings_after_it_as_a_renderer_would() -> None:
-    assert not met(score(["main.py"], "```\nunclosed\n## Training\n"))["training"]
+    assert not met(score(["model.py"], "```\nunclosed\n## Training\n"))["training"]
     assert "train" in {info for info, _ in parse("```train\npython train.py\n```\n").fences}
 
 
