@@ -15,7 +15,7 @@ of ``paper_links`` unless accepted (``accepted_suggestions``, then cited by the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -167,23 +167,24 @@ def accepted(store: Store) -> dict[str, dict[str, str]]:
 
 def withdraw(store: Store, pairs: Iterable[tuple[str, str]]) -> int:
     """Forget these accepted pairs (the config's ``reject``); rows removed."""
-    removed = 0
-    with store._write() as conn:
-        for paper, url in dict.fromkeys(pairs):
-            removed += conn.execute(sa.delete(accepted_suggestions).where(accepted_suggestions.c.paper_id == paper,
-                                                                          accepted_suggestions.c.url == url)).rowcount or 0
-    return removed
+    return _each_pair(store, accepted_suggestions, pairs, lambda where: sa.delete(accepted_suggestions).where(*where))
 
 
 def reject(store: Store, pairs: Iterable[tuple[str, str]]) -> int:
     """The config's ``reject``: these suggestions are no longer current (not shown, checked or accepted). Rows changed."""
-    changed = 0
+    return _each_pair(store, code_suggestions, pairs,
+                      lambda where: sa.update(code_suggestions).where(*where).values(current=False))
+
+
+def _each_pair(store: Store, table: sa.Table, pairs: Iterable[tuple[str, str]],
+               statement: Callable[[tuple[Any, ...]], Any]) -> int:
+    """One statement per distinct (paper, url) pair of ``table``, built from its WHERE clauses, in one
+    transaction; rows affected."""
+    affected = 0
     with store._write() as conn:
         for paper, url in dict.fromkeys(pairs):
-            changed += conn.execute(sa.update(code_suggestions).where(code_suggestions.c.paper_id == paper,
-                                                                      code_suggestions.c.url == url)
-                                    .values(current=False)).rowcount or 0
-    return changed
+            affected += conn.execute(statement((table.c.paper_id == paper, table.c.url == url))).rowcount or 0
+    return affected
 
 
 def cite(store: Store, pairs: Mapping[str, Sequence[str]]) -> int:
