@@ -132,7 +132,7 @@ def facts_from_graphql(node: dict[str, Any]) -> RepoFacts:
     elif "entries" in root:
         entries = [entry["name"] + ("/" if entry.get("type") == "tree" else "") for entry in root.get("entries") or []]
     return facts.merged(placeholder_facts(names, readme, empty=empty)).with_(activity=activity_class(last_commit, archived)) \
-        .merged(completeness_facts(entries, "" if empty else readme))
+        .merged(completeness_facts(entries, "" if empty else readme, full_name=node["nameWithOwner"]))
 
 
 class GraphQLRepoChecker:

@@ -117,7 +117,8 @@ def repo_page_facts(body: bytes) -> RepoFacts | None:
                                                    prerelease=latest.group(2) == "Pre-release"))
     elif _NO_RELEASES.search(page):
         facts = facts.with_(release_count=0, latest_release=None)
-    return facts.merged(completeness_facts(_root_entries(payload), _readme_markdown(payload), releases=facts.release_count))
+    return facts.merged(completeness_facts(_root_entries(payload), _readme_markdown(payload), releases=facts.release_count,
+                                           full_name=facts.page_full_name if facts.has("page_full_name") else None))
 
 
 def latest_commit_url(page_url: str, facts: RepoFacts) -> str | None:

@@ -88,17 +88,37 @@ def placeholder_facts(root_names: list[str], readme: str | None, *, empty: bool)
 
 
 def completeness_facts(root: Sequence[str] | None, readme_markdown: str | None, *,
-                       releases: int | None = None) -> RepoFacts:
+                       releases: int | None = None, full_name: str | None = None) -> RepoFacts:
     """The ML Code Completeness Checklist from what the check already read: the root entries (directories
     end with ``/``; None: not read) and the README as Markdown (None: not read, though the listing may show
     there is none). Unscored when either could not be read, and when the repository is a reading list (no code
-    among its root files, a substantial README that promises nothing): the checklist is about code."""
+    among its root files, a substantial README that promises nothing): the checklist is about code. A reading
+    list that links its owner's other repositories (``full_name`` tells whose) is an index of them, and the
+    reason names them: that is where a reader will find the code."""
     if root is not None and readme_markdown is not None and is_reading_list(root, readme_markdown):
+        siblings = owners_repositories(readme_markdown, full_name) if full_name else []
+        if siblings:
+            more = f" and {len(siblings) - MAX_NAMED} more" if len(siblings) > MAX_NAMED else ""
+            return RepoFacts.of(completeness=unscored(f"{INDEX}: {', '.join(siblings[:MAX_NAMED])}{more}"))
         return RepoFacts.of(completeness=unscored(READING_LIST))
     return RepoFacts.of(completeness=score_completeness(root, readme_or_absent(root, readme_markdown), releases=releases))
 
 
 READING_LIST = "a reading list, not code: its README is the content"
+INDEX = "no code here, an index of the owner's other repositories"
+MAX_NAMED = 3
+_GITHUB_REPO = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9-]{1,39})/([\w.-]{1,100})", re.IGNORECASE)
+
+
+def owners_repositories(readme: str, full_name: str) -> list[str]:
+    """The repositories of ``full_name``'s owner that a README links, other than itself, in order, once each."""
+    owner, _, name = full_name.partition("/")
+    found: dict[str, str] = {}
+    for match in _GITHUB_REPO.finditer(readme):
+        repo = match.group(2).rstrip(".").removesuffix(".git")
+        if match.group(1).lower() == owner.lower() and repo and repo.lower() != name.lower():
+            found.setdefault(repo.lower(), f"{match.group(1)}/{repo}")
+    return list(found.values())
 
 
 def is_reading_list(root: Sequence[str], readme: str) -> bool:

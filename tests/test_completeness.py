@@ -62,6 +62,12 @@ Download the weights from [the Hub](https://huggingface.co/lab/sparse-widgets).
 | Ours  | 81.2  | 95.4  |
 """
 
+# A lab's overview page: no code of its own, its papers and the repositories that hold their code.
+INDEX_README = "# Registration at our lab\n\nAn overview of our repositories.\n\n" + "".join(
+    f"- Paper {n} [[pdf]](https://arxiv.org/abs/1904.{n:05d}) [[code]](https://github.com/lab/{'easyreg' if n % 2 else 'mermaid'})\n"
+    for n in range(12)) + ("\nBuilt on [PyTorch](https://github.com/pytorch/pytorch); badges from "
+                           "https://github.com/lab/overview/blob/main/images/pipeline.png and https://github.com/Lab/tools.git.\n")
+
 SCENARIO: dict[str, Any] = {
     "github": {
         "tokens": ["ghp_complete"],
@@ -72,6 +78,8 @@ SCENARIO: dict[str, Any] = {
             {"full_name": "lab/bare", "files": ["README.md", "model.py"], "readme": "# Bare\n\nThe model.\n"},
             {"full_name": "lab/nameless", "files": ["README.rst", "train.py"]},  # a README GraphQL does not ask for
             {"full_name": "lab/blank", "empty": True},
+            {"full_name": "lab/overview", "files": ["README.md", "citations.bib", "images/pipeline.png"],
+             "readme": INDEX_README},
         ],
     },
 }
@@ -265,6 +273,12 @@ def test_a_reading_list_is_unscored_while_a_placeholder_that_promises_code_score
     # the paper's BibTeX, the paper and its poster are not code: an index of a lab's repositories stays unscored
     with_papers = completeness_facts(["README.md", "citations.bib", "paper.pdf", "images/"], reading_list).completeness
     assert with_papers.score is None and with_papers.unscored == listed.unscored
+    # an index of the owner's repositories says where the code is; the first three are named
+    index = reading_list + "".join(f"[code](https://github.com/lab/tool-{n})\n" for n in range(5))
+    named = completeness_facts(["README.md"], index, full_name="lab/hub").completeness
+    assert named.unscored == ("no code here, an index of the owner's other repositories: "
+                              "lab/tool-0, lab/tool-1, lab/tool-2 and 2 more")
+    assert completeness_facts(["README.md"], index, full_name="other/hub").completeness.unscored == listed.unscored
 
 
 def test_a_repository_holding_only_its_paper_and_bibtex_is_a_placeholder() -> None:
@@ -426,6 +440,26 @@ def test_without_a_token_the_repository_page_gives_the_checklist_at_no_extra_req
     # the same requests as before the checklist: one page, one last commit per repository with commits, one REST call
     web = [r for r in fresh_sim.request_log() if r.face == "web"]
     assert len(web) == 4 + 3 and fresh_sim.stats()["github"]["requests"] == 4
+
+
+def test_an_index_of_the_owners_repositories_is_unscored_and_names_where_the_code_is(
+        settings: CheckSettings, fresh_sim: SimulatedWeb) -> None:
+    """An overview page (README, BibTeX, images) whose README links the lab's repositories holding the code:
+    no score, since there is no code to score, and the reason says where a reader will find it. Both paths."""
+    link = repo_link("lab/overview")
+    page = check_pages([link.normalized], settings).observations[0]
+    (rest,) = check_repos([link], settings)
+    os.environ[TOKEN_ENV] = "ghp_complete"
+    try:
+        (graphql,) = check_repos([link], settings)
+    finally:
+        os.environ.pop(TOKEN_ENV, None)
+    for observation in (merge_page_and_api(page, rest), graphql):
+        completeness = observation.facts.completeness  # type: ignore[union-attr]
+        assert completeness.score is None
+        assert completeness.unscored == ("no code here, an index of the owner's other repositories: "
+                                          "lab/mermaid, lab/easyreg, Lab/tools")  # not itself, not pytorch/pytorch
+        assert observation.state is State.ALIVE and not observation.facts.placeholder  # type: ignore[union-attr]
 
 
 def test_with_a_token_graphql_gives_the_same_checklist_at_no_extra_point(
