@@ -108,6 +108,11 @@ class Readme:
     tables: tuple[tuple[int, tuple[str, ...]], ...]  # (line of the header row, the cells of its body rows)
     images: tuple[int, ...]  # line numbers of images
     lines: tuple[str, ...]  # every line, fences included (for the headings a line sits under)
+    section_ends: tuple[int, ...] = ()  # per heading: the line where its section (subsections included) ends
+
+    def body(self, index: int) -> str:
+        """The text under the ``index``-th heading, its subsections included."""
+        return "\n".join(self.lines[self.headings[index][0] + 1:self.section_ends[index]])
 
     def path_at(self, line: int) -> tuple[Heading, ...]:
         """The headings a line sits under, outermost first."""
@@ -185,8 +190,20 @@ def parse(markdown: str) -> Readme:
             images.append(number)
     if fence is not None:  # an unclosed fence runs to the end, as renderers show it
         fences.append((fence[1], "\n".join(lines[fence[2] + 1:])))
-    return Readme(text=text, prose="\n".join(prose), fences=tuple(fences), headings=_paths(found, next((n for n, x in enumerate(lines) if x.strip()), 0)),
-                  tables=tuple(tables), images=tuple(images), lines=tuple(lines))
+    headings = _paths(found, next((n for n, x in enumerate(lines) if x.strip()), 0))
+    return Readme(text=text, prose="\n".join(prose), fences=tuple(fences), headings=headings,
+                  tables=tuple(tables), images=tuple(images), lines=tuple(lines), section_ends=_ends(headings, len(lines)))
+
+
+def _ends(headings: Sequence[tuple[int, tuple[Heading, ...]]], total: int) -> tuple[int, ...]:
+    """Where each heading's section ends: at the next heading as high or higher, else at the end (one pass)."""
+    ends = [total] * len(headings)
+    open_: list[int] = []  # indexes of headings whose section is still open, levels increasing
+    for index, (line, path) in enumerate(headings):
+        while open_ and headings[open_[-1]][1][-1].level >= path[-1].level:
+            ends[open_.pop()] = line
+        open_.append(index)
+    return tuple(ends)
 
 
 def _plain_cell(cell: str) -> str:
@@ -271,6 +288,23 @@ RUN_COMMAND = re.compile(r"^\s*(\$\s*)?(python\d?(\.\d+)?|bash|sh|\./|torchrun|d
                          r"|matlab|th|lua|make)\b", re.IGNORECASE | re.MULTILINE)
 NOT_EVAL_HEADING = re.compile(r"\bunit\s+tests?\b|\btest(ing)?\s+(data|set|dataset|split)s?\b", re.IGNORECASE)
 
+# A section that only promises ("## Training\n\nComing soon.") is not the item; nor is an empty one.
+PROMISE = re.compile(r"coming soon|\bsoon\b|will be (released|available|made (public|available)|open[- ]?sourced|uploaded"
+                     r"|updated|added)|to be (released|added|updated)|stay tuned|under construction|\btbd\b|\btodo\b"
+                     r"|not (yet )?(been )?(released|available)|\b(will|plan to|going to) (release|upload|open[- ]?source|publish)\b",
+                     re.IGNORECASE)
+SUBSTANCE = re.compile(r"^ {0,3}(`{3,}|~{3,})|https?://|\]\(|`[^`\n]+`", re.MULTILINE)  # a block, a link, inline code
+MAX_PROMISE_CHARS = 300  # a longer section says more than a promise
+# "- [ ] Release training code", "The training code will be released soon": the README says an item is not out yet.
+UNCHECKED_TASK = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+\[ \]\s+(.{1,300})", re.IGNORECASE)
+UNRELEASED_WORDS = {
+    "training": re.compile(r"\b(train(ing)?|fine-?tun(e|ing))\b(?!\s+(data|set|dataset|images|split|log)s?\b)", re.IGNORECASE),
+    "evaluation": re.compile(r"\b(eval(uation)?|inference)\b(?!\s+(data|set|dataset|split)s?\b)", re.IGNORECASE),
+    "pretrained_model": re.compile(r"\b(pre-?trained|checkpoints?|weights|models?)\b", re.IGNORECASE),
+}
+RELEASE_CONTEXT = re.compile(r"\b(releas\w*|upload\w*|open[- ]?sourc\w*|publish\w*|code|scripts?|weights|checkpoints?)\b",
+                             re.IGNORECASE)
+
 WEIGHT_SUFFIX = re.compile(r"\.(pth|pt|ckpt|safetensors|h5|onnx|pb|gguf|caffemodel|pdparams|t7|npz|pth\.tar|ckpt\.tar)$",
                            re.IGNORECASE)
 WEIGHT_DIR = re.compile(r"^(checkpoints?|ckpts?|pretrained[\w-]*|pre-trained[\w-]*|weights|trained_models?|model_zoo"
@@ -330,12 +364,48 @@ def _after_launcher(readme: Readme, flags: re.Pattern[str], target: re.Pattern[s
 
 
 def _heading_hits(readme: Readme, pattern: re.Pattern[str], exclude: re.Pattern[str] | None = None) -> list[str]:
+    """The sections whose heading matches and whose body says something (not empty, not only a promise)."""
     hits = []
-    for _, path in readme.headings:
+    for index, (_, path) in enumerate(readme.headings):
         text = path[-1].text
-        if not path[-1].title and pattern.search(text) and not (exclude and exclude.search(text)):
+        if not path[-1].title and pattern.search(text) and not (exclude and exclude.search(text)) \
+                and not _only_promises(readme.body(index)):
             hits.append(text)
     return hits
+
+
+def _only_promises(body: str) -> bool:
+    """Empty, or a few words that promise ("Coming soon.", "TBD"), with no block, link or inline code."""
+    plain = " ".join(body.split())
+    return not plain or (len(plain) <= MAX_PROMISE_CHARS and not SUBSTANCE.search(body) and bool(PROMISE.search(plain)))
+
+
+def _promised_section(readme: Readme, pattern: re.Pattern[str], exclude: re.Pattern[str] | None = None) -> str | None:
+    """The first section for an item that only promises it ("## Training" / "Coming soon."), quoted."""
+    for index, (_, path) in enumerate(readme.headings):
+        text = path[-1].text
+        if not path[-1].title and pattern.search(text) and not (exclude and exclude.search(text)):
+            body = readme.body(index)
+            if body.strip() and _only_promises(body):
+                return f"{text[:40]}: {_plain(body)[:60]}"
+    return None
+
+
+def _unreleased(readme: Readme, item: str) -> str | None:
+    """Where the README says ``item`` is not out yet: an unchecked task ("- [ ] Release training code") or a line
+    that promises it ("The training code will be released soon"); the words, quoted."""
+    words = UNRELEASED_WORDS[item]
+    for line in readme.prose.split("\n"):
+        task = UNCHECKED_TASK.match(line[:MAX_LINE_CHARS])
+        text = task.group(1) if task else line[:MAX_LINE_CHARS]
+        if words.search(text) and RELEASE_CONTEXT.search(text) and (task or PROMISE.search(text)):
+            return _plain(text)[:80]
+    return None
+
+
+def _plain(text: str) -> str:
+    """Words to quote in a reason: markup dropped, link text kept, spaces collapsed."""
+    return " ".join(_MARKUP.sub(lambda m: f" {m.group(1) or ''} ", text).split())
 
 
 def _experiment_section(readme: Readme) -> str | None:
@@ -426,11 +496,23 @@ def training(root: Sequence[str], readme: Readme) -> Item:
     heading = _heading_hits(readme, TRAIN_HEADING)
     flag = _after_launcher(readme, TRAIN_FLAG, TRAIN_TARGET)
     hyper = _after_launcher(readme, TRAIN_HYPERPARAMETER)
-    reason = _first(_named_files(root, TRAIN_WORDS), _files(root, TRAIN_DIR, directories=True), _fence(readme, "train"),
-                    _section(heading[0]) if heading else None, _named_scripts(readme, TRAIN_WORDS),
-                    _command(flag), _subcommand(readme, TRAIN_WORDS),
-                    f"`{hyper}` (a training setting) in a command" if hyper else None, _entry_point(root, readme))
+    concrete = (_named_files(root, TRAIN_WORDS), _files(root, TRAIN_DIR, directories=True), _fence(readme, "train"),
+                _named_scripts(readme, TRAIN_WORDS), _command(flag), _subcommand(readme, TRAIN_WORDS),
+                f"`{hyper}` (a training setting) in a command" if hyper else None)
+    if unreleased := _unreleased(readme, "training") or _promised_section(readme, TRAIN_HEADING):
+        return _released_or_not("training", _first(*concrete), unreleased)
+    reason = _first(*concrete[:3], _section(heading[0]) if heading else None, *concrete[3:], _entry_point(root, readme))
     return Item("training", bool(reason), reason or MISSING["training"])
+
+
+def _released_or_not(name: str, found: str | None, unreleased: str) -> Item:
+    """An item the README says is not out yet ("- [ ] Release training code", "## Training: coming soon"): met
+    only by something concrete (a file at the root, a script or command the README runs, a link to weights,
+    since a to-do list is often left unticked), never by a section or an entry point alone; otherwise missing,
+    with the README's words as the reason."""
+    if found:
+        return Item(name, True, found)
+    return Item(name, False, f'the README says it is not released yet: "{unreleased}"')
 
 
 def evaluation(root: Sequence[str], readme: Readme) -> Item:
@@ -438,9 +520,11 @@ def evaluation(root: Sequence[str], readme: Readme) -> Item:
     or subcommand, an experiments section that runs something."""
     heading = _heading_hits(readme, EVAL_HEADING, NOT_EVAL_HEADING)
     flag = _after_launcher(readme, EVAL_FLAG, EVAL_TARGET)
-    reason = _first(_named_files(root, EVAL_WORDS), _files(root, EVAL_DIR, directories=True), _fence(readme, "eval"),
-                    _section(heading[0]) if heading else None, _named_scripts(readme, EVAL_WORDS),
-                    _command(flag), _subcommand(readme, EVAL_WORDS), _experiment_section(readme))
+    concrete = (_named_files(root, EVAL_WORDS), _files(root, EVAL_DIR, directories=True), _fence(readme, "eval"),
+                _named_scripts(readme, EVAL_WORDS), _command(flag), _subcommand(readme, EVAL_WORDS))
+    if unreleased := _unreleased(readme, "evaluation") or _promised_section(readme, EVAL_HEADING, NOT_EVAL_HEADING):
+        return _released_or_not("evaluation", _first(*concrete), unreleased)
+    reason = _first(*concrete[:3], _section(heading[0]) if heading else None, *concrete[3:], _experiment_section(readme))
     return Item("evaluation", bool(reason), reason or MISSING["evaluation"])
 
 
@@ -476,8 +560,10 @@ def _table_header(readme: Readme, number: int) -> str:
 def pretrained_model(root: Sequence[str], readme: Readme, releases: int | None = None) -> Item:
     """Pre-trained models: weights at the root, a Pre-trained models section, or a link to weights."""
     heading = _heading_hits(readme, PRETRAINED_HEADING)
-    reason = _first(_files(root, WEIGHT_SUFFIX_NAME), _files(root, WEIGHT_DIR, directories=True), _model_link(readme),
-                    _section(heading[0]) if heading else None)
+    there = (_files(root, WEIGHT_SUFFIX_NAME), _files(root, WEIGHT_DIR, directories=True), _model_link(readme))
+    if unreleased := _unreleased(readme, "pretrained_model") or _promised_section(readme, PRETRAINED_HEADING):
+        return _released_or_not("pretrained_model", _first(*there), unreleased)
+    reason = _first(*there, _section(heading[0]) if heading else None)
     if reason:
         return Item("pretrained_model", True, reason)
     extra = f" ({releases} release{'s' if releases != 1 else ''}; their assets are not read)" if releases else ""

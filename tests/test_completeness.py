@@ -121,7 +121,7 @@ def test_dependencies_from_a_file_at_the_root(root: list[str]) -> None:
 
 @pytest.mark.parametrize("readme", ["# W\n\n## Installation\n\nRun the installer.\n", "W\n=\n\nSetup\n-----\n\nSee below.\n",
                                     "Widgets for all.\n\n### Dependencies\n- torch\n", "Use `pip install widgets` first.\n",
-                                    "    conda env create -f env.yaml\n", "<h1>W</h1>\n<h2>Prerequisites</h2>\n"])
+                                    "    conda env create -f env.yaml\n", "<h1>W</h1>\n<h2>Prerequisites</h2>\n<p>Python 3.10, CUDA 12.</p>\n"])
 def test_dependencies_from_a_section_or_an_install_command(readme: str) -> None:
     assert met(score(["main.py"], readme))["dependencies"]
 
@@ -174,6 +174,46 @@ def test_the_entry_point_that_runs_the_experiments_or_a_train_subcommand_is_trai
 ])
 def test_an_entry_point_named_for_another_job_is_not_training_code(root: list[str], readme: str) -> None:
     assert not met(score(root, readme))["training"]
+
+
+@pytest.mark.parametrize(("readme", "item", "said"), [
+    ("# W\n\n## Training\n\nComing soon.\n", "training", "Training: Coming soon."),
+    ("# W\n\n## Training\n\nTBD\n\n## Citation\n\nBibTeX.\n", "training", "Training: TBD"),
+    ("# W\n\n## TODO\n\n- [x] Release inference code\n- [ ] Release training code\n", "training", "Release training code"),
+    ("# W\n\nThe training code will be released after the review.\n", "training",
+     "The training code will be released after the review."),
+    ("# W\n\n## Pre-trained models\n\nWill be released soon.\n", "pretrained_model", "Pre-trained models: Will be released soon."),
+    ("# W\n\n* [ ] upload the **checkpoints**\n", "pretrained_model", "upload the checkpoints"),
+    ("# W\n\n## Evaluation\n\n*Stay tuned.*\n", "evaluation", "Evaluation: Stay tuned."),
+])
+def test_a_section_or_to_do_that_only_promises_an_item_is_not_the_item_and_says_so(readme: str, item: str, said: str) -> None:
+    """"## Training / Coming soon." beside a main.py is not training code: the README says so, and the reason quotes it."""
+    got = score(["main.py", "model.py"], readme).item(item)
+    assert got is not None and not got.met
+    assert got.reason == f'the README says it is not released yet: "{said}"'
+
+
+@pytest.mark.parametrize(("root", "readme", "item", "found"), [
+    # an unticked to-do list is often stale: a script at the root or a command the README runs still counts
+    (["train.py"], "# W\n\n- [ ] Release training code\n", "training", "train.py"),
+    (["model.py"], "# W\n\n- [ ] Release training code\n\n```\npython model.py --epochs 90\n```\n", "training",
+     "`--epochs` (a training setting) in a command"),
+    (["model.py"], "# W\n\nMore models will be released soon. Now: [base](https://huggingface.co/lab/base)\n",
+     "pretrained_model", "Hugging Face model link"),
+    # not a promise about the item: data, a dataset split, or the code in general
+    (["model.py"], "# W\n\nThe training data will be released soon.\n\n## Training\n\nRun it.\n", "training",
+     '"Training" section'),
+    (["main.py"], "# W\n\nCode for the ablations will be released soon.\n", "training", "main.py (the entry point)"),
+])
+def test_what_is_there_still_counts_beside_a_promise_about_something_else_or_a_stale_to_do(
+        root: list[str], readme: str, item: str, found: str) -> None:
+    got = score(root, readme).item(item)
+    assert got is not None and got.met and got.reason.startswith(found)
+
+
+def test_an_empty_section_is_not_the_item_but_one_with_subsections_is() -> None:
+    assert not met(score(["model.py"], "# W\n\n## Training\n\n## Citation\n\nBibTeX.\n"))["training"]
+    assert met(score(["model.py"], "# W\n\n## Training\n\n### On ImageNet\n\nEight GPUs.\n"))["training"]
 
 
 @pytest.mark.parametrize(("readme", "met_"), [
@@ -358,7 +398,7 @@ def test_broken_html_gives_its_text_and_never_raises() -> None:
 # --- the fact: stored, read back, and recorded by the real check ------------------------------------------
 
 def test_the_fact_round_trips_through_json_and_old_rows_without_it_still_load() -> None:
-    result = score(["requirements.txt"], "# W\n\n## Training\n")
+    result = score(["requirements.txt"], "# W\n\n## Training\n\nOn one GPU.\n")
     facts = RepoFacts.of(full_name="lab/x", completeness=result)
     data = json.loads(json.dumps(facts.to_dict()))
     assert data["completeness"]["score"] == 2
