@@ -8,7 +8,9 @@ fenced blocks with the info strings ``setup``, ``train`` and ``eval``, commands 
 (``pip install``, ``python train.py``, ``python main.py eval``), links to weights (Hub models, release
 assets, cloud storage on a line about models) and a table of numbers or a figure under a results heading.
 When nothing names training, the entry point that runs the experiments (``main.py``, ``run.sh``) is taken
-as the training code, as the checklist's 2019 hand labels take it.
+as the training code, as the checklist's 2019 hand labels take it. A promise is not an item: a section that
+only says "coming soon", or an unticked to-do ("- [ ] Release training code"), leaves the item missing with
+the README's words as the reason, unless something concrete (a root script, a command, a weights link) is there.
 
 Only what a repository check already reads is used: the root entries (directories end with
 ``/``) and the README as Markdown. Deeper files (``src/train.py``) are seen only when the
