@@ -114,13 +114,15 @@ def distribution(papers: Iterable[PaperRow]) -> dict[str, Any]:
 
 
 def csv_columns(link: LinkRow) -> dict[str, Any]:
-    """``completeness_score`` (empty: not a scored repository) and ``completeness_missing`` (the missed items)."""
+    """``completeness_score`` (empty: not a scored repository), ``completeness_missing`` (the missed items) and
+    ``completeness_reasons`` (each miss with its reason, or why the repository is unscored): what the page says."""
     view = completeness_of(link)
     if view is None:
-        return {"completeness_score": None, "completeness_missing": None}
+        return {"completeness_score": None, "completeness_missing": None, "completeness_reasons": None}
     if view.score is None:
-        return {"completeness_score": UNSCORED, "completeness_missing": None}
-    return {"completeness_score": view.score, "completeness_missing": " ".join(item.name for item in view.misses) or None}
+        return {"completeness_score": UNSCORED, "completeness_missing": None, "completeness_reasons": view.unscored or None}
+    return {"completeness_score": view.score, "completeness_missing": " ".join(item.name for item in view.misses) or None,
+            "completeness_reasons": "; ".join(f"{item.name}: {item.reason}" for item in view.misses) or None}
 
 
-COLUMNS: Sequence[str] = ("completeness_score", "completeness_missing")
+COLUMNS: Sequence[str] = ("completeness_score", "completeness_missing", "completeness_reasons")

@@ -28,7 +28,7 @@ CSV_COLUMNS = (
     "dead_since", "last_alive", "uptime_7d", "uptime_30d", "uptime_90d", "checked_at",
     "stars", "last_commit", "latest_release", "archived", "placeholder",
     "downloads", "likes", "last_modified", "gated", "stage", "completeness_score", "completeness_missing",
-    "archive_outcome", "archive_service", "archive_url", "archive_captured_at", "save_request_status",
+    "completeness_reasons", "archive_outcome", "archive_service", "archive_url", "archive_captured_at", "save_request_status",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -246,11 +246,11 @@ def test_the_demo_history_gives_the_report_json_and_csv_it_gave_before_the_typed
     before = gzip.decompress((DEMO / "report-run2.json.gz").read_bytes()).decode("utf-8")
     assert json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n" == before
     archive_columns = ["archive_outcome", "archive_service", "archive_url", "archive_captured_at", "save_request_status"]
-    completeness_columns = ["completeness_score", "completeness_missing"]  # that history's facts predate the scorer
+    completeness_columns = ["completeness_score", "completeness_missing", "completeness_reasons"]  # that history's facts predate the scorer
     rows = list(csv.reader(io.StringIO(paths.csv.read_text(encoding="utf-8"), newline="")))
-    assert rows[0][-7:] == completeness_columns + archive_columns and all(row[-7:] == [""] * 7 for row in rows[1:])
+    assert rows[0][-8:] == completeness_columns + archive_columns and all(row[-8:] == [""] * 8 for row in rows[1:])
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(row[:-7] for row in rows)
+    csv.writer(out, lineterminator="\r\n").writerows(row[:-8] for row in rows)
     assert out.getvalue().encode("utf-8") == gzip.decompress((DEMO / "links-run2.csv.gz").read_bytes())
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.completeness import score_completeness
+from checks.completeness import MISSING, score_completeness
 from checks.facts import RepoFacts
 from checks.model import Link, LinkKind, Observation, Paper, State
 from reports.report import build_report, render_html, write_report
@@ -141,7 +141,10 @@ def test_links_csv_and_summary_md_carry_the_score(report, tmp_path: Path) -> Non
     assert (rows[FULL.normalized]["completeness_score"], rows[FULL.normalized]["completeness_missing"]) == ("5", "")
     assert rows[SPARSE.normalized]["completeness_score"] == "1"
     assert rows[SPARSE.normalized]["completeness_missing"] == "training evaluation pretrained_model results"
+    assert rows[SPARSE.normalized]["completeness_reasons"].startswith(f"training: {MISSING['training']}; evaluation: ")
+    assert rows[FULL.normalized]["completeness_reasons"] == ""
     assert rows[UNREAD.normalized]["completeness_score"] == "unscored"
+    assert rows[UNREAD.normalized]["completeness_reasons"] == SCORES[UNREAD].unscored
     assert rows["https://lab.example.org/p"]["completeness_score"] == ""
     summary = paths.markdown.read_text(encoding="utf-8")
     assert "Code completeness (papers, by their best repository): 5/5 1 · 1/5 2 · unscored 1" in summary
