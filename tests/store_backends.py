@@ -33,7 +33,13 @@ def fresh_postgres(admin_url: str) -> Iterator[str]:
             yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
         finally:
             with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                # End our own sessions (a killed run's may linger; wait up to 5 s for each to go), then drop
+                # without FORCE: FORCE refuses when an autovacuum worker is in the database (not our role's
+                # process: "must be a member of the role whose process is being terminated"), while a plain DROP
+                # asks autovacuum to leave and waits for it.
+                conn.execute(sa.text("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = :name "
+                                     "AND pid <> pg_backend_pid() AND usename = current_user"), {"name": name})
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     finally:
         admin.dispose()
 

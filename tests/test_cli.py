@@ -87,6 +87,24 @@ def test_errors_print_no_traceback_from_the_installed_command(tmp_path: Path) ->
 
 
 @pytest.mark.prefect
+def test_the_demo_scores_code_completeness_with_a_reason_for_each_miss(demo_report: Path) -> None:
+    """Issue 18's demo: a template README scores 5/5, one that gives environment, models and evaluation 3/5 with
+    the README's own to-do as the training reason, and the survey reading lists are unscored, not 0/5."""
+    report = json.loads((demo_report / "report.json").read_text())
+    checklists = {link["normalized"]: link["details"]["completeness"] for paper in report["papers"]
+                  for link in paper["links"] if "completeness" in (link.get("details") or {})}
+    assert checklists["https://github.com/Haiyang-W/TokenFormer"]["score"] == 5
+    longwriter = checklists["https://github.com/THUDM/LongWriter"]
+    assert longwriter["score"] == 3
+    assert longwriter["items"]["training"] == {
+        "met": False, "reason": 'the README says it is not released yet: "Release the training code"'}
+    assert longwriter["items"]["results"] == {"met": False, "reason": "no results table or figure found"}
+    assert longwriter["items"]["pretrained_model"]["reason"] == "Hugging Face model link"
+    unscored = sorted(url for url, c in checklists.items() if c["score"] is None)
+    assert len(unscored) == 3 and all(checklists[url]["unscored"].startswith("a reading list") for url in unscored)
+
+
+@pytest.mark.prefect
 def test_demo_writes_a_report_that_shows_every_link_state(demo_report: Path) -> None:
     """`paperwatch demo` as a user runs it (a subprocess; shared with the browser tests)."""
     report = json.loads((demo_report / "report.json").read_text())

@@ -45,6 +45,24 @@ def observe(link: Link, state: State, **evidence: object) -> Observation:
                        evidence=Evidence(**evidence))  # type: ignore[arg-type]
 
 
+@pytest.mark.postgres
+def test_a_test_database_is_dropped_even_when_a_session_is_left_open(postgres_url: str) -> None:
+    """The fixture's clean-up: a killed run's session may still be connected when the test ends."""
+    with fresh_postgres(postgres_url) as url:
+        name = sa.engine.make_url(url).database
+        lingering = sa.create_engine(url).connect()
+        lingering.execute(sa.text("SELECT 1"))
+    admin = sa.create_engine(postgres_url)
+    try:
+        with admin.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar() == 0
+    finally:
+        admin.dispose()
+    with pytest.raises(sa.exc.DBAPIError):  # its session was ended
+        lingering.execute(sa.text("SELECT 1"))
+    lingering.invalidate()
+
+
 def test_two_runs_are_kept_with_their_observations(db: str) -> None:
     store = Store.open(db)
     first = store.start_run(["in.txt"], watched=papers())
