@@ -26,7 +26,7 @@ apart, the shared parsing (sections, fences, tables, commands) would be passed b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -367,13 +367,15 @@ def _after_launcher(readme: Readme, flags: re.Pattern[str], target: re.Pattern[s
 
 def _heading_hits(readme: Readme, pattern: re.Pattern[str], exclude: re.Pattern[str] | None = None) -> list[str]:
     """The sections whose heading matches and whose body says something (not empty, not only a promise)."""
-    hits = []
+    return [text for index, text in _sections(readme, pattern, exclude) if not _only_promises(readme.body(index))]
+
+
+def _sections(readme: Readme, pattern: re.Pattern[str], exclude: re.Pattern[str] | None = None) -> Iterator[tuple[int, str]]:
+    """(index, heading text) of each section whose heading matches ``pattern`` and not ``exclude`` (the title is none)."""
     for index, (_, path) in enumerate(readme.headings):
         text = path[-1].text
-        if not path[-1].title and pattern.search(text) and not (exclude and exclude.search(text)) \
-                and not _only_promises(readme.body(index)):
-            hits.append(text)
-    return hits
+        if not path[-1].title and pattern.search(text) and not (exclude and exclude.search(text)):
+            yield index, text
 
 
 def _only_promises(body: str) -> bool:
@@ -384,12 +386,10 @@ def _only_promises(body: str) -> bool:
 
 def _promised_section(readme: Readme, pattern: re.Pattern[str], exclude: re.Pattern[str] | None = None) -> str | None:
     """The first section for an item that only promises it ("## Training" / "Coming soon."), quoted."""
-    for index, (_, path) in enumerate(readme.headings):
-        text = path[-1].text
-        if not path[-1].title and pattern.search(text) and not (exclude and exclude.search(text)):
-            body = readme.body(index)
-            if body.strip() and _only_promises(body):
-                return f"{text[:40]}: {_plain(body)[:60]}"
+    for index, text in _sections(readme, pattern, exclude):
+        body = readme.body(index)
+        if body.strip() and _only_promises(body):
+            return f"{text[:40]}: {_plain(body)[:60]}"
     return None
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from collections.abc import Sequence
 
+from checks.code_links import repo_key, repository_urls
 from checks.completeness import readme_or_absent, score_completeness, unscored
 from checks.facts import Release, RepoFacts
 from checks.model import Evidence, Link, Observation, State
@@ -107,18 +108,14 @@ def completeness_facts(root: Sequence[str] | None, readme_markdown: str | None, 
 READING_LIST = "a reading list, not code: its README is the content"
 INDEX = "no code here, an index of the owner's other repositories"
 MAX_NAMED = 3
-_GITHUB_REPO = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9-]{1,39})/([\w.-]{1,100})", re.IGNORECASE)
 
 
 def owners_repositories(readme: str, full_name: str) -> list[str]:
-    """The repositories of ``full_name``'s owner that a README links, other than itself, in order, once each."""
-    owner, _, name = full_name.partition("/")
-    found: dict[str, str] = {}
-    for match in _GITHUB_REPO.finditer(readme):
-        repo = match.group(2).rstrip(".").removesuffix(".git")
-        if match.group(1).lower() == owner.lower() and repo and repo.lower() != name.lower():
-            found.setdefault(repo.lower(), f"{match.group(1)}/{repo}")
-    return list(found.values())
+    """The repositories of ``full_name``'s owner that a README links, other than itself, in order, once each
+    (``owner/name`` as written)."""
+    owner = full_name.lower().partition("/")[0]
+    return [url.removeprefix("https://github.com/") for url in repository_urls(readme)
+            if repo_key(url).partition("/")[0] == owner and repo_key(url) != full_name.lower()]
 
 
 def is_reading_list(root: Sequence[str], readme: str) -> bool:
